@@ -1,0 +1,68 @@
+# biofilter: build, check, demo, bench, install, clean.
+#
+#   make                 build the programs into bin/
+#   make check           build with -Werror and run every test (quiet on success)
+#   make demo            solve the Case II models at their true parameters
+#   make bench           the solver benchmark (ms per M1 trajectory)
+#   make install PREFIX=/usr/local   the biofilter dispatcher and the programs
+#
+# The README's two commands run tools/install-deps first, which installs the
+# Debian packages this needs.
+
+CC      ?= cc
+OPTFLAGS ?= -O2 -g
+CFLAGS  ?= $(OPTFLAGS)
+WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+CPPFLAGS += -D_DEFAULT_SOURCE -Isrc
+LDLIBS   = -lmsgpackc -ljansson -lz -lm -lpthread
+PREFIX  ?= /usr/local
+LIBEXECDIR = $(PREFIX)/libexec/biofilter
+
+PROGRAMS = solve mpcat
+LIB_MODULES = err rng linalg model residual solver stream mpjson table cli trajectory
+LIB_OBJS = $(LIB_MODULES:%=build/%.o)
+UNIT_TESTS = $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
+MAN1 = $(wildcard man/*.1)
+MAN5 = $(wildcard man/*.5)
+
+all: $(PROGRAMS:%=bin/%) bin/biofilter
+
+build/%.o: src/%.c $(wildcard src/*.h) | build
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+
+build/libbiofilter.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+bin/%: build/%.o build/libbiofilter.a | bin
+	$(CC) $(CFLAGS) $(LDFLAGS) $< build/libbiofilter.a $(LDLIBS) -o $@
+
+build/biofilter.o: CPPFLAGS += -DLIBEXECDIR='"$(LIBEXECDIR)"'
+
+build/tests/%: tests/unit/%.c build/libbiofilter.a | build/tests
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< build/libbiofilter.a $(LDLIBS) -lcmocka -o $@
+
+build bin build/tests:
+	mkdir -p $@
+
+check: all $(UNIT_TESTS)
+	@tests/run $(UNIT_TESTS)
+
+demo: all
+	@pipelines/demo.sh
+
+bench: all
+	@tools/bench
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 bin/biofilter $(DESTDIR)$(PREFIX)/bin/biofilter
+	install -m 755 $(PROGRAMS:%=bin/%) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+
+clean:
+	rm -rf build bin
+
+.PHONY: all check demo bench install clean
+.DELETE_ON_ERROR:

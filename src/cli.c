@@ -1,0 +1,139 @@
+/*
+ * cli: option parsing and progress for the programs' mains.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "version.h"
+
+void cli_init(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int cli_parse_long(const char *arg, const char *opt, long lo, long hi, long *out, struct err *e)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < lo || v > hi)
+		return err_set(e, ERR_INPUT, "'%s' must be an integer from %ld to %ld, got '%s'", opt, lo, hi, arg);
+	*out = v;
+	return 0;
+}
+
+int cli_parse_double(const char *arg, const char *opt, double *out, struct err *e)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v))
+		return err_set(e, ERR_INPUT, "'%s' must be a finite number, got '%s'", opt, arg);
+	*out = v;
+	return 0;
+}
+
+int cli_parse_shard(const char *arg, unsigned *i, unsigned *k, struct err *e)
+{
+	char *end;
+	errno = 0;
+	unsigned long a = strtoul(arg, &end, 10), b;
+	if (errno || end == arg || *end != '/' || arg[0] == '-')
+		goto bad;
+	const char *s = end + 1;
+	b = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || b < 1 || b > 1000000 || a >= b)
+		goto bad;
+	*i = (unsigned)a;
+	*k = (unsigned)b;
+	return 0;
+bad:
+	return err_set(e, ERR_INPUT, "'--shard' must be I/K with 0 <= I < K, got '%s'", arg);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+int cli_parse_list(const char *arg, const char *opt, long lo, long hi, int **out, int *n, struct err *e)
+{
+	size_t cap = 1;
+	for (const char *p = arg; *p; p++)
+		cap += *p == ',';
+	int *v = malloc(cap * sizeof *v);
+	if (!v)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int m = 0;
+	const char *p = arg;
+	for (;;) {
+		char *end;
+		errno = 0;
+		long x = strtol(p, &end, 10);
+		if (errno || end == p || (*end && *end != ',') || x < lo || x > hi) {
+			free(v);
+			return err_set(e, ERR_INPUT, "'%s' must be a comma-separated list of integers from %ld to %ld, got '%s'",
+				       opt, lo, hi, arg);
+		}
+		v[m++] = (int)x;
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	qsort(v, (size_t)m, sizeof *v, cmp_int);
+	int u = 0;
+	for (int i = 0; i < m; i++)
+		if (!u || v[u - 1] != v[i])
+			v[u++] = v[i];
+	*out = v;
+	*n = u;
+	return 0;
+}
+
+void cli_print_version(const char *prog)
+{
+	printf("%s (biofilter) %s\n", prog, BIOFILTER_VERSION);
+}
+
+double cli_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void cli_progress_init(struct cli_progress *p, int forced, int quiet)
+{
+	p->on = !quiet && (forced || isatty(2));
+	p->start = p->last = cli_now();
+	p->count = 0;
+}
+
+void cli_progress_tick(struct cli_progress *p, const char *prog, const char *what)
+{
+	p->count++;
+	if (!p->on)
+		return;
+	double now = cli_now();
+	if (now - p->last < 0.25)
+		return;
+	p->last = now;
+	fprintf(stderr, "\r%s: %ld %s (%.1f/s)", prog, p->count, what, p->count / (now - p->start));
+}
+
+void cli_progress_done(struct cli_progress *p, const char *prog, const char *what)
+{
+	if (!p->on)
+		return;
+	double dt = cli_now() - p->start;
+	fprintf(stderr, "\r%s: %ld %s in %.2f s\n", prog, p->count, what, dt);
+}

@@ -1,0 +1,46 @@
+/*
+ * cli: what every program's main shares: parsing of option values with
+ * messages in one style, the --shard and --steps syntaxes, progress lines
+ * on stderr, and process set-up.
+ *
+ * Option errors are ERR_INPUT (exit 2) and read "'--every' must be a
+ * positive integer, got 'x'".
+ */
+#ifndef BF_CLI_H
+#define BF_CLI_H
+
+#include <stdio.h>
+
+#include "err.h"
+
+/* Process set-up for a filter: ignore SIGPIPE, so that a closed output is
+ * a write error with a message and a non-zero exit, not a silent death. */
+void cli_init(void);
+
+BF_RESULT int cli_parse_long(const char *arg, const char *opt, long lo, long hi, long *out, struct err *e);
+BF_RESULT int cli_parse_double(const char *arg, const char *opt, double *out, struct err *e);
+/* "I/K" with 0 <= I < K. */
+BF_RESULT int cli_parse_shard(const char *arg, unsigned *i, unsigned *k, struct err *e);
+/* A comma-separated list of integers in [lo, hi], sorted and deduplicated
+ * on return; *out is malloc'ed. */
+BF_RESULT int cli_parse_list(const char *arg, const char *opt, long lo, long hi, int **out, int *n,
+			     struct err *e);
+
+/* Print "prog VERSION" to stdout. */
+void cli_print_version(const char *prog);
+
+/* Progress on stderr: shown when stderr is a terminal or forced, never
+ * when quiet; at most a few updates a second. */
+struct cli_progress {
+	int on;
+	double last, start;
+	long count;
+};
+void cli_progress_init(struct cli_progress *p, int forced, int quiet);
+void cli_progress_tick(struct cli_progress *p, const char *prog, const char *what);
+void cli_progress_done(struct cli_progress *p, const char *prog, const char *what);
+
+/* Monotonic seconds. */
+double cli_now(void);
+
+#endif

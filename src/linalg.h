@@ -1,0 +1,87 @@
+/*
+ * linalg: dense LU factorisation with partial pivoting for the small
+ * systems of the time stepper (order 2n+2 for n species, at most
+ * LINALG_MAX).
+ *
+ * Matrices are row-major, a[i*n + j]. The kernels are static inline so that
+ * a caller that passes a compile-time constant n (see solver.c) gets a
+ * fully unrolled fixed-size kernel; linalg_lu_factor/linalg_lu_solve are the
+ * same code for any n. A factorisation is reused for every right-hand side
+ * of a step (Newton update, and later the sensitivities).
+ */
+#ifndef BF_LINALG_H
+#define BF_LINALG_H
+
+#include <math.h>
+
+#include "err.h"
+
+#define LINALG_MAX 66 /* 2 * 32 species + 2 */
+
+/* Factor a in place into L (unit lower, below the diagonal) and U; piv[k] is
+ * the row swapped with row k. Returns 0, or ERR_RUNTIME when a pivot is zero
+ * or not finite (the matrix is singular to working precision). */
+static inline int linalg_lu_factor_n(double *restrict a, int n, int *restrict piv)
+{
+	for (int k = 0; k < n; k++) {
+		int p = k;
+		double best = fabs(a[k * n + k]);
+		for (int i = k + 1; i < n; i++) {
+			double v = fabs(a[i * n + k]);
+			if (v > best) {
+				best = v;
+				p = i;
+			}
+		}
+		piv[k] = p;
+		if (!(best > 0.0) || !isfinite(best))
+			return ERR_RUNTIME;
+		if (p != k) {
+			for (int j = 0; j < n; j++) {
+				double t = a[k * n + j];
+				a[k * n + j] = a[p * n + j];
+				a[p * n + j] = t;
+			}
+		}
+		double inv = 1.0 / a[k * n + k];
+		for (int i = k + 1; i < n; i++) {
+			double l = a[i * n + k] * inv;
+			a[i * n + k] = l;
+			if (l != 0.0)
+				for (int j = k + 1; j < n; j++)
+					a[i * n + j] -= l * a[k * n + j];
+		}
+	}
+	return 0;
+}
+
+/* Solve (LU) x = b in place on b, with the factors of linalg_lu_factor_n. */
+static inline void linalg_lu_solve_n(const double *restrict lu, int n,
+				     const int *restrict piv, double *restrict b)
+{
+	for (int k = 0; k < n; k++) {
+		int p = piv[k];
+		if (p != k) {
+			double t = b[k];
+			b[k] = b[p];
+			b[p] = t;
+		}
+	}
+	for (int i = 1; i < n; i++) {
+		double s = b[i];
+		for (int j = 0; j < i; j++)
+			s -= lu[i * n + j] * b[j];
+		b[i] = s;
+	}
+	for (int i = n - 1; i >= 0; i--) {
+		double s = b[i];
+		for (int j = i + 1; j < n; j++)
+			s -= lu[i * n + j] * b[j];
+		b[i] = s / lu[i * n + i];
+	}
+}
+
+BF_RESULT int linalg_lu_factor(double *a, int n, int *piv);
+void linalg_lu_solve(const double *lu, int n, const int *piv, double *b);
+
+#endif

@@ -1,0 +1,377 @@
+/*
+ * mpcat: show, convert and cut record streams. See man/mpcat.1.
+ * This main parses options and wires library calls.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "cli.h"
+#include "mpjson.h"
+#include "stream.h"
+#include "table.h"
+
+static const char usage[] =
+	"usage: mpcat [--json | --msgpack] [options] [FILE...]\n"
+	"       mpcat --tsv [options] FIELD...\n"
+	"       mpcat --from-json [options] [FILE...]\n"
+	"\n"
+	"Prints biofilter record streams (MessagePack, gzip or not) as JSON lines,\n"
+	"as a tab table of chosen fields, or as a stream again; turns JSON lines into\n"
+	"a stream. Reads the FILEs in turn, or -i FILE, or stdin.\n"
+	"\n"
+	"      --json           one JSON object per line, headers included (default)\n"
+	"      --tsv            a tab table of the FIELDs given as arguments (or\n"
+	"                       comma-separated); arrays spread into columns, a.b\n"
+	"                       reaches into maps; headers are not printed\n"
+	"      --msgpack        write the records as one stream (one header)\n"
+	"      --from-json      read JSON lines, write a stream\n"
+	"  -n, --head N         stop after N records\n"
+	"      --no-header      leave stream headers out of --json output\n"
+	"  -H, --header         with --tsv, first print a '# ' line naming the columns\n"
+	"      --shard I/K      only records whose index is I mod K\n"
+	"  -i, --input FILE     read FILE (default: the FILE arguments, or stdin)\n"
+	"  -o, --output FILE    write FILE atomically (default: stdout)\n"
+	"  -z, --compress       gzip the output\n"
+	"  -q, --quiet          no warnings\n"
+	"  -h, --help           this help\n"
+	"      --version        print the version\n"
+	"\n"
+	"Exit status: 0 success, 1 run-time failure, 2 bad input or usage.\n";
+
+enum mode { MODE_JSON, MODE_TSV, MODE_MSGPACK, MODE_FROM_JSON };
+enum { OPT_JSON = 256, OPT_TSV, OPT_MSGPACK, OPT_FROM_JSON, OPT_NO_HEADER, OPT_SHARD, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{"json", no_argument, NULL, OPT_JSON},
+	{"tsv", no_argument, NULL, OPT_TSV},
+	{"msgpack", no_argument, NULL, OPT_MSGPACK},
+	{"from-json", no_argument, NULL, OPT_FROM_JSON},
+	{"head", required_argument, NULL, 'n'},
+	{"no-header", no_argument, NULL, OPT_NO_HEADER},
+	{"header", no_argument, NULL, 'H'},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"input", required_argument, NULL, 'i'},
+	{"output", required_argument, NULL, 'o'},
+	{"compress", no_argument, NULL, 'z'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+struct mpcat {
+	enum mode mode;
+	int mode_set, no_header, tsv_header, compress, quiet;
+	long head;              /* -1: no limit */
+	unsigned shard_i, shard_k;
+	const char *in, *out;
+	char **inputs;          /* files to read; NULL entry means stdin */
+	char *in_one;
+	int n_inputs;
+	char **fields;          /* --tsv */
+	int n_fields;
+	struct stream_writer w;
+	long written;           /* records written */
+	int header_done;        /* --msgpack: header written; --tsv: names printed */
+	struct stream_reader first; /* --msgpack: keeps the first header */
+	int bad;                /* some record was bad: exit 2 at the end */
+};
+
+static int set_mode(struct mpcat *c, enum mode m, struct err *e)
+{
+	if (c->mode_set && c->mode != m)
+		return err_set(e, ERR_INPUT, "give one of '--json', '--tsv', '--msgpack', '--from-json'");
+	c->mode = m;
+	c->mode_set = 1;
+	return 0;
+}
+
+static int add_fields(struct mpcat *c, const char *arg, struct err *e)
+{
+	char *copy = strdup(arg), *save = NULL;
+	if (!copy)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		char **nf = realloc(c->fields, sizeof *nf * (size_t)(c->n_fields + 1));
+		if (!nf || !(nf[c->n_fields] = strdup(f))) {
+			if (nf)
+				c->fields = nf;
+			free(copy);
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		c->fields = nf;
+		c->n_fields++;
+	}
+	free(copy);
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct mpcat *c, struct err *e)
+{
+	int opt, rc = 0;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":n:Hi:o:zqh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_JSON: rc = set_mode(c, MODE_JSON, e); break;
+		case OPT_TSV: rc = set_mode(c, MODE_TSV, e); break;
+		case OPT_MSGPACK: rc = set_mode(c, MODE_MSGPACK, e); break;
+		case OPT_FROM_JSON: rc = set_mode(c, MODE_FROM_JSON, e); break;
+		case 'n': rc = cli_parse_long(optarg, "--head", 0, 0x7fffffffffffffffL, &c->head, e); break;
+		case OPT_NO_HEADER: c->no_header = 1; break;
+		case 'H': c->tsv_header = 1; break;
+		case OPT_SHARD: rc = cli_parse_shard(optarg, &c->shard_i, &c->shard_k, e); break;
+		case 'i': c->in = optarg; break;
+		case 'o': c->out = optarg; break;
+		case 'z': c->compress = 1; break;
+		case 'q': c->quiet = 1; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case OPT_VERSION: cli_print_version("mpcat"); exit(0);
+		case ':': return err_set(e, ERR_INPUT, "option '%s' needs a value", argv[optind - 1]);
+		default: return err_set(e, ERR_INPUT, "unknown option '%s'", argv[optind - 1]);
+		}
+		if (rc)
+			return rc;
+	}
+	if (c->mode == MODE_TSV) {
+		for (int i = optind; i < argc; i++)
+			if ((rc = add_fields(c, argv[i], e)))
+				return rc;
+		if (!c->n_fields)
+			return err_set(e, ERR_INPUT, "'--tsv' needs at least one FIELD");
+	} else if (c->tsv_header) {
+		return err_set(e, ERR_INPUT, "'--header' goes with '--tsv'");
+	}
+	if (c->mode == MODE_TSV || optind == argc) {
+		/* one input: -i FILE, or stdin (a NULL path) */
+		c->inputs = &c->in_one;
+		c->in_one = (char *)c->in;
+		c->n_inputs = 1;
+	} else {
+		if (c->in)
+			return err_set(e, ERR_INPUT, "give input files as '-i FILE' or as arguments, not both");
+		c->inputs = argv + optind;
+		c->n_inputs = argc - optind;
+	}
+	return 0;
+}
+
+static int done(const struct mpcat *c)
+{
+	return c->head >= 0 && c->written >= c->head;
+}
+
+/* JSON lines in, a stream out. Lines that are not JSON objects are
+ * reported and skipped. */
+static int from_json(struct mpcat *c, const char *path, struct err *e)
+{
+	const char *name = path ? path : "<stdin>";
+	int fd = path ? open(path, O_RDONLY) : dup(0);
+	gzFile gz;
+	char *line = NULL;
+	size_t cap = 0;
+	long lineno = 0;
+	int rc = 0;
+
+	if (fd < 0)
+		return err_set(e, ERR_INPUT, "%s: %s", name, strerror(errno));
+	if (!(gz = gzdopen(fd, "rb"))) {
+		close(fd);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	msgpack_packer *pk = stream_writer_packer(&c->w);
+	while (!done(c)) {
+		size_t len = 0;
+		int eof = 0;
+		for (;;) { /* one whole line, however long */
+			if (cap - len < 2) {
+				size_t ncap = cap ? 2 * cap : 4096;
+				char *nl = realloc(line, ncap);
+				if (!nl) {
+					rc = err_set(e, ERR_NOMEM, "out of memory");
+					goto out;
+				}
+				line = nl;
+				cap = ncap;
+			}
+			if (!gzgets(gz, line + len, (int)(cap - len))) {
+				eof = 1;
+				break;
+			}
+			len += strlen(line + len);
+			if (len && line[len - 1] == '\n')
+				break;
+		}
+		int zerr;
+		const char *zmsg = gzerror(gz, &zerr);
+		if (zerr != Z_OK && zerr != Z_STREAM_END) {
+			rc = err_set(e, ERR_INPUT, "%s: read error after line %ld: %s", name, lineno, zmsg);
+			goto out;
+		}
+		if (eof && len == 0)
+			break;
+		lineno++;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = 0;
+		if (strspn(line, " \t") == len)
+			continue;
+		char where[300];
+		struct err le;
+		json_t *j;
+		snprintf(where, sizeof where, "%s: line %ld", name, lineno);
+		if (mpjson_parse(line, len, &j, where, &le)) {
+			if (le.code != ERR_INPUT) {
+				*e = le;
+				rc = le.code;
+				goto out;
+			}
+			if (!c->quiet)
+				fprintf(stderr, "mpcat: %s\n", le.msg);
+			c->bad = 1;
+			continue;
+		}
+		if (!json_is_object(j)) {
+			if (!c->quiet)
+				fprintf(stderr, "mpcat: %s: not a JSON object\n", where);
+			c->bad = 1;
+			json_decref(j);
+			continue;
+		}
+		int is_header = json_object_get(j, "biofilter") != NULL;
+		mpjson_pack(pk, j);
+		json_decref(j);
+		c->written += !is_header;
+		if ((rc = stream_writer_flush(&c->w, 0, e)))
+			goto out;
+	}
+out:
+	free(line);
+	gzclose(gz);
+	return rc;
+}
+
+static int emit_header(struct mpcat *c, struct stream_reader *r, struct err *e)
+{
+	const msgpack_object *h = stream_reader_header(r);
+
+	if (!h)
+		return 0;
+	switch (c->mode) {
+	case MODE_JSON:
+		if (c->no_header)
+			return 0;
+		if (mpjson_print(h, stream_writer_write, &c->w) || stream_writer_write(&c->w, "\n", 1))
+			return stream_writer_flush(&c->w, 0, e);
+		return 0;
+	case MODE_MSGPACK:
+		if (c->header_done) {
+			if (!msgpack_object_equal(*h, *stream_reader_header(&c->first)))
+				return err_set(e, ERR_INPUT, "%s: its header disagrees with that of %s", r->name,
+					       c->first.name);
+			return 0;
+		}
+		msgpack_pack_object(stream_writer_packer(&c->w), *h);
+		c->header_done = 1;
+		return 1; /* keep this reader: it owns the first header */
+	default:
+		return 0;
+	}
+}
+
+static int cat(struct mpcat *c, const char *path, struct err *e)
+{
+	struct stream_reader r;
+	const msgpack_object *rec;
+	struct err re;
+	int rc, keep = 0;
+
+	if ((rc = stream_reader_open(&r, path, e)))
+		return rc;
+	stream_reader_shard(&r, c->shard_i, c->shard_k);
+	if ((rc = stream_reader_peek_header(&r, e)) || (rc = emit_header(c, &r, e)) < 0)
+		goto out;
+	keep = rc == 1;
+	rc = 0;
+	while (!done(c) && (rc = stream_reader_next(&r, &rec, &re)) != 0) {
+		if (rc < 0) {
+			*e = re;
+			goto out;
+		}
+		if (rc == STREAM_NOT_MAP) {
+			if (!c->quiet)
+				fprintf(stderr, "mpcat: %s\n", re.msg);
+			c->bad = 1;
+		}
+		if (c->mode == MODE_JSON) {
+			if (mpjson_print(rec, stream_writer_write, &c->w) == 0)
+				stream_writer_write(&c->w, "\n", 1);
+		} else if (c->mode == MODE_TSV) {
+			if (rc == STREAM_NOT_MAP)
+				continue;
+			if (c->tsv_header && !c->header_done) {
+				if (table_print_header(rec, c->fields, c->n_fields, stream_writer_write, &c->w)) {
+					/* the sticky error is reported by the flush below */
+				}
+				c->header_done = 1;
+			}
+			if (table_print_row(rec, c->fields, c->n_fields, stream_writer_write, &c->w)) {
+				/* as above */
+			}
+		} else {
+			msgpack_pack_object(stream_writer_packer(&c->w), *rec);
+		}
+		c->written++;
+		if ((rc = stream_writer_flush(&c->w, 0, e)))
+			goto out;
+	}
+out:
+	if (keep && rc == 0)
+		c->first = r;
+	else
+		stream_reader_free(&r);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct mpcat c;
+	struct err e = {0};
+	int rc;
+
+	cli_init();
+	memset(&c, 0, sizeof c);
+	c.head = -1;
+	c.w.fd = -1;
+	if ((rc = parse_options(argc, argv, &c, &e))) {
+		fprintf(stderr, "mpcat: %s\n", e.msg);
+		if (rc == ERR_INPUT)
+			fputs("usage: mpcat [--json|--tsv|--msgpack|--from-json] [options]; see mpcat --help\n", stderr);
+		goto end;
+	}
+	if ((rc = stream_writer_open(&c.w, c.out, c.compress, &e)))
+		goto end;
+	for (int i = 0; i < c.n_inputs && !done(&c) && !rc; i++) {
+		const char *path = c.inputs[i];
+		rc = c.mode == MODE_FROM_JSON ? from_json(&c, path, &e) : cat(&c, path, &e);
+	}
+	if (!rc)
+		rc = stream_writer_commit(&c.w, &e);
+	if (rc)
+		fprintf(stderr, "mpcat: %s\n", e.msg);
+end:
+	stream_writer_free(&c.w);
+	stream_reader_free(&c.first);
+	for (int i = 0; i < c.n_fields; i++)
+		free(c.fields[i]);
+	free(c.fields);
+	if (rc)
+		return err_exit_status(rc);
+	return c.bad ? 2 : 0;
+}

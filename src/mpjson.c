@@ -1,0 +1,259 @@
+/*
+ * mpjson: JSON text from MessagePack objects, and MessagePack from JSON.
+ *
+ * The NaN/Infinity extension on input is done by rewriting those bare
+ * tokens (outside strings) into strings tagged with a leading \u0001 before
+ * jansson parses the line; mpjson_pack turns the tagged strings back into
+ * floats. A real string cannot start with \u0001 in practice, and one that
+ * does and spells a tag is the only thing this misreads.
+ */
+#include "mpjson.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TAG "\\u0001"
+
+void mpjson_format_double(char *buf, size_t size, double x)
+{
+	if (isnan(x)) {
+		snprintf(buf, size, "NaN");
+		return;
+	}
+	if (isinf(x)) {
+		snprintf(buf, size, x > 0 ? "Infinity" : "-Infinity");
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, x);
+		if (strtod(buf, NULL) == x)
+			break;
+	}
+	if (!strpbrk(buf, ".eEn"))
+		strncat(buf, ".0", size - strlen(buf) - 1);
+}
+
+static int put(mpjson_write_fn w, void *d, const char *s)
+{
+	return w(d, s, strlen(s));
+}
+
+static int print_str(const char *s, size_t n, mpjson_write_fn w, void *d)
+{
+	size_t start = 0;
+
+	if (w(d, "\"", 1))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (i > start && w(d, s + start, i - start))
+			return -1;
+		switch (c) {
+		case '"': strcpy(esc, "\\\""); break;
+		case '\\': strcpy(esc, "\\\\"); break;
+		case '\n': strcpy(esc, "\\n"); break;
+		case '\t': strcpy(esc, "\\t"); break;
+		case '\r': strcpy(esc, "\\r"); break;
+		default: snprintf(esc, sizeof esc, "\\u%04x", c);
+		}
+		if (put(w, d, esc))
+			return -1;
+		start = i + 1;
+	}
+	if (n > start && w(d, s + start, n - start))
+		return -1;
+	return w(d, "\"", 1);
+}
+
+struct sink {
+	char *buf;
+	size_t len, cap;
+};
+
+static int sink_write(void *data, const char *buf, size_t len)
+{
+	struct sink *k = data;
+	if (k->len + len > k->cap) {
+		size_t cap = 2 * (k->len + len) + 16;
+		char *nb = realloc(k->buf, cap);
+		if (!nb)
+			return -1;
+		k->buf = nb;
+		k->cap = cap;
+	}
+	memcpy(k->buf + k->len, buf, len);
+	k->len += len;
+	return 0;
+}
+
+int mpjson_print(const msgpack_object *o, mpjson_write_fn w, void *d)
+{
+	char buf[64];
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL: return put(w, d, "null");
+	case MSGPACK_OBJECT_BOOLEAN: return put(w, d, o->via.boolean ? "true" : "false");
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		snprintf(buf, sizeof buf, "%llu", (unsigned long long)o->via.u64);
+		return put(w, d, buf);
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		snprintf(buf, sizeof buf, "%lld", (long long)o->via.i64);
+		return put(w, d, buf);
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		mpjson_format_double(buf, sizeof buf, o->via.f64);
+		return put(w, d, buf);
+	case MSGPACK_OBJECT_STR: return print_str(o->via.str.ptr, o->via.str.size, w, d);
+	case MSGPACK_OBJECT_BIN:
+		/* binary is not used by biofilter; show its bytes */
+		if (put(w, d, "["))
+			return -1;
+		for (uint32_t i = 0; i < o->via.bin.size; i++) {
+			snprintf(buf, sizeof buf, "%s%u", i ? "," : "", (unsigned char)o->via.bin.ptr[i]);
+			if (put(w, d, buf))
+				return -1;
+		}
+		return put(w, d, "]");
+	case MSGPACK_OBJECT_ARRAY:
+		if (put(w, d, "["))
+			return -1;
+		for (uint32_t i = 0; i < o->via.array.size; i++)
+			if ((i && put(w, d, ",")) || mpjson_print(&o->via.array.ptr[i], w, d))
+				return -1;
+		return put(w, d, "]");
+	case MSGPACK_OBJECT_MAP:
+		if (put(w, d, "{"))
+			return -1;
+		for (uint32_t i = 0; i < o->via.map.size; i++) {
+			const msgpack_object_kv *kv = &o->via.map.ptr[i];
+			if (i && put(w, d, ","))
+				return -1;
+			if (kv->key.type == MSGPACK_OBJECT_STR) {
+				if (print_str(kv->key.via.str.ptr, kv->key.via.str.size, w, d))
+					return -1;
+			} else {
+				/* JSON keys are strings: quote the key's own JSON */
+				struct sink k = {0};
+				int rc = mpjson_print(&kv->key, sink_write, &k);
+				rc = rc || print_str(k.buf, k.len, w, d);
+				free(k.buf);
+				if (rc)
+					return -1;
+			}
+			if (put(w, d, ":") || mpjson_print(&kv->val, w, d))
+				return -1;
+		}
+		return put(w, d, "}");
+	default:
+		return put(w, d, "null");
+	}
+}
+
+/* Rewrite bare NaN, Infinity, -Infinity outside strings as tagged strings. */
+static char *rewrite_specials(const char *text, size_t len)
+{
+	static const char *const tok[] = {"-Infinity", "Infinity", "NaN"};
+	char *out = malloc(len * 3 + 1), *o = out;
+	int in_str = 0;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		char c = text[i];
+		if (in_str) {
+			*o++ = c;
+			i++;
+			if (c == '\\' && i < len)
+				*o++ = text[i++];
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == '"')
+			in_str = 1;
+		int hit = 0;
+		for (int t = 0; t < 3 && !hit; t++) {
+			size_t n = strlen(tok[t]);
+			if (i + n <= len && !memcmp(text + i, tok[t], n)) {
+				o += sprintf(o, "\"" TAG "%s\"", tok[t]);
+				i += n;
+				hit = 1;
+			}
+		}
+		if (!hit)
+			*o++ = text[i++];
+	}
+	*o = 0;
+	return out;
+}
+
+int mpjson_parse(const char *text, size_t len, json_t **out, const char *where, struct err *e)
+{
+	json_error_t je;
+	char *t = rewrite_specials(text, len);
+
+	if (!t)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	*out = json_loads(t, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	free(t);
+	if (!*out)
+		return err_set(e, ERR_INPUT, "%s: column %d: %s", where, je.column, je.text);
+	return 0;
+}
+
+void mpjson_pack(msgpack_packer *pk, const json_t *j)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		msgpack_pack_map(pk, json_object_size(j));
+		json_object_foreach((json_t *)j, key, v) {
+			size_t n = strlen(key);
+			msgpack_pack_str(pk, n);
+			if (n)
+				msgpack_pack_str_body(pk, key, n);
+			mpjson_pack(pk, v);
+		}
+		break;
+	case JSON_ARRAY:
+		msgpack_pack_array(pk, json_array_size(j));
+		json_array_foreach(j, i, v)
+			mpjson_pack(pk, v);
+		break;
+	case JSON_STRING: {
+		const char *s = json_string_value(j);
+		size_t n = json_string_length(j);
+		if (n > 1 && s[0] == 1) {
+			if (!strcmp(s + 1, "NaN")) {
+				msgpack_pack_double(pk, NAN);
+				break;
+			}
+			if (!strcmp(s + 1, "Infinity")) {
+				msgpack_pack_double(pk, INFINITY);
+				break;
+			}
+			if (!strcmp(s + 1, "-Infinity")) {
+				msgpack_pack_double(pk, -INFINITY);
+				break;
+			}
+		}
+		msgpack_pack_str(pk, n);
+		if (n)
+			msgpack_pack_str_body(pk, s, n);
+		break;
+	}
+	case JSON_INTEGER: msgpack_pack_int64(pk, json_integer_value(j)); break;
+	case JSON_REAL: msgpack_pack_double(pk, json_real_value(j)); break;
+	case JSON_TRUE: msgpack_pack_true(pk); break;
+	case JSON_FALSE: msgpack_pack_false(pk); break;
+	case JSON_NULL: msgpack_pack_nil(pk); break;
+	}
+}

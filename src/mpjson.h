@@ -1,0 +1,34 @@
+/*
+ * mpjson: between MessagePack objects and JSON text.
+ *
+ * JSON has no NaN or infinities; biofilter writes them as the bare tokens
+ * NaN, Infinity and -Infinity (as Python's json module does) and reads them
+ * back. Floats are printed in the shortest form that reads back to the same
+ * double, always with a '.' or an exponent, so a float stays a float
+ * through JSON and back; integers stay integers.
+ */
+#ifndef BF_MPJSON_H
+#define BF_MPJSON_H
+
+#include <jansson.h>
+#include <msgpack.h>
+
+#include "err.h"
+
+/* A byte sink, the signature of msgpack's packer callback: 0 or -1. */
+typedef int (*mpjson_write_fn)(void *data, const char *buf, size_t len);
+
+/* Print o as one line of JSON (no newline). Returns 0 or -1 (sink failed). */
+int mpjson_print(const msgpack_object *o, mpjson_write_fn write, void *data);
+
+/* Format a double as mpjson_print does, into buf (at least 32 bytes). */
+void mpjson_format_double(char *buf, size_t size, double x);
+
+/* Parse one line of JSON text (with the NaN/Infinity extension) into a new
+ * jansson value. `where` names the line in messages. */
+BF_RESULT int mpjson_parse(const char *text, size_t len, json_t **out, const char *where, struct err *e);
+
+/* Pack a jansson value. */
+void mpjson_pack(msgpack_packer *pk, const json_t *j);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * rng: keyed, reproducible random streams.
+ *
+ * Every random number biofilter draws comes from a stream keyed by the
+ * things that identify its use (seed, level, stage, chain, step, purpose,
+ * ...), never from a shared generator, so results do not depend on thread
+ * count, shard count or the order in which work is done. A key is folded
+ * with splitmix64; the stream itself is xoshiro256** seeded from the key.
+ */
+#ifndef BF_RNG_H
+#define BF_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rng {
+	uint64_t s[4];
+};
+
+/* Fold one more word into a key: rng_key(rng_key(seed, a), b) ... */
+uint64_t rng_key(uint64_t key, uint64_t word);
+
+/* Fold a byte string (e.g. a record id as packed MessagePack) into a key. */
+uint64_t rng_key_bytes(uint64_t key, const void *bytes, size_t n);
+
+void rng_init(struct rng *r, uint64_t key);
+uint64_t rng_next(struct rng *r);
+
+/* Uniform on the open interval (0, 1), 53 random bits. */
+double rng_uniform(struct rng *r);
+
+/* Standard normal by Box-Muller (one draw per call; no hidden cache, so a
+ * stream's values depend only on how many draws were made). */
+double rng_normal(struct rng *r);
+
+#endif

@@ -1,0 +1,342 @@
+/*
+ * solve: theta records in, trajectory records (or synthetic data) out.
+ * See man/solve.1. This main parses options and wires library calls.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "model.h"
+#include "mpjson.h"
+#include "rng.h"
+#include "solver.h"
+#include "stream.h"
+#include "trajectory.h"
+#include "version.h"
+
+static const char usage[] =
+	"usage: solve -m MODEL.json [-i IN] [-o OUT] [-z] [options]\n"
+	"\n"
+	"Reads theta records ({\"id\", \"theta\"}) and writes one trajectory record per\n"
+	"theta: the implicit-Euler solution of the biofilm model with Newton's method.\n"
+	"\n"
+	"  -m, --model FILE     model file (JSON), required\n"
+	"  -i, --input FILE     theta stream (default: stdin; gzip is read as is)\n"
+	"  -o, --output FILE    output stream (default: stdout), written atomically\n"
+	"  -z, --compress       gzip the output\n"
+	"      --every K        save every K-th step (default 1: all steps)\n"
+	"      --steps LIST     save these steps only, e.g. 0,50,100 (0 = initial state)\n"
+	"      --observables    write phibar_i = phi_i psi_i instead of the state\n"
+	"      --observe N      write synthetic data: phibar at N steps from 5%% of the\n"
+	"                       run to its end, plus noise\n"
+	"      --noise S        data noise sd, sigma_obs (default 0.005)\n"
+	"      --seed X         random seed for --observe (default 1)\n"
+	"      --aleatory COV   each data point from its own run, theta ~ N(theta, (COV theta)^2)\n"
+	"      --shard I/K      handle only records whose index is I mod K\n"
+	"      --progress       show progress on stderr even when it is not a terminal\n"
+	"  -q, --quiet          no progress, no warnings\n"
+	"  -h, --help           this help\n"
+	"      --version        print the version\n"
+	"\n"
+	"Exit status: 0 success, 1 run-time failure, 2 bad input or usage.\n";
+
+enum { OPT_EVERY = 256, OPT_STEPS, OPT_OBSERVABLES, OPT_OBSERVE, OPT_NOISE, OPT_SEED, OPT_ALEATORY,
+       OPT_SHARD, OPT_PROGRESS, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{"model", required_argument, NULL, 'm'},
+	{"input", required_argument, NULL, 'i'},
+	{"output", required_argument, NULL, 'o'},
+	{"compress", no_argument, NULL, 'z'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"every", required_argument, NULL, OPT_EVERY},
+	{"steps", required_argument, NULL, OPT_STEPS},
+	{"observables", no_argument, NULL, OPT_OBSERVABLES},
+	{"observe", required_argument, NULL, OPT_OBSERVE},
+	{"noise", required_argument, NULL, OPT_NOISE},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"aleatory", required_argument, NULL, OPT_ALEATORY},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+struct options {
+	const char *model, *in, *out;
+	int compress, quiet, progress, observables;
+	long every, observe, seed;
+	int *steps, n_steps;
+	double noise, aleatory;
+	unsigned shard_i, shard_k;
+	int every_set, noise_set, seed_set, aleatory_set;
+};
+
+static int parse_options(int argc, char **argv, struct options *o, struct err *e)
+{
+	int c, rc = 0;
+	long v;
+
+	memset(o, 0, sizeof *o);
+	o->every = 1;
+	o->noise = 0.005;
+	o->seed = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:i:o:zqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm': o->model = optarg; break;
+		case 'i': o->in = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'z': o->compress = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case OPT_VERSION: cli_print_version("solve"); exit(0);
+		case OPT_EVERY:
+			rc = cli_parse_long(optarg, "--every", 1, MODEL_MAX_STEPS, &o->every, e);
+			o->every_set = 1;
+			break;
+		case OPT_STEPS:
+			free(o->steps);
+			rc = cli_parse_list(optarg, "--steps", 0, MODEL_MAX_STEPS, &o->steps, &o->n_steps, e);
+			break;
+		case OPT_OBSERVABLES: o->observables = 1; break;
+		case OPT_OBSERVE: rc = cli_parse_long(optarg, "--observe", 1, MODEL_MAX_STEPS, &o->observe, e); break;
+		case OPT_NOISE:
+			rc = cli_parse_double(optarg, "--noise", &o->noise, e);
+			if (!rc && o->noise < 0)
+				rc = err_set(e, ERR_INPUT, "'--noise' must not be negative, got '%s'", optarg);
+			o->noise_set = 1;
+			break;
+		case OPT_SEED:
+			rc = cli_parse_long(optarg, "--seed", 0, 0x7fffffffffffffffL, &v, e);
+			o->seed = v;
+			o->seed_set = 1;
+			break;
+		case OPT_ALEATORY:
+			rc = cli_parse_double(optarg, "--aleatory", &o->aleatory, e);
+			if (!rc && o->aleatory < 0)
+				rc = err_set(e, ERR_INPUT, "'--aleatory' must not be negative, got '%s'", optarg);
+			o->aleatory_set = 1;
+			break;
+		case OPT_SHARD: rc = cli_parse_shard(optarg, &o->shard_i, &o->shard_k, e); break;
+		case OPT_PROGRESS: o->progress = 1; break;
+		case ':': return err_set(e, ERR_INPUT, "option '%s' needs a value", argv[optind - 1]);
+		default: return err_set(e, ERR_INPUT, "unknown option '%s'", argv[optind - 1]);
+		}
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return err_set(e, ERR_INPUT, "unexpected argument '%s' (the input is read with -i or stdin)",
+			       argv[optind]);
+	if (!o->model)
+		return err_set(e, ERR_INPUT, "a model file is required (-m MODEL.json)");
+	if (o->observe && (o->every_set || o->n_steps || o->observables))
+		return err_set(e, ERR_INPUT, "'--observe' chooses its own steps and writes phibar; "
+			       "drop '--every', '--steps' and '--observables'");
+	if (!o->observe && (o->noise_set || o->seed_set || o->aleatory_set))
+		return err_set(e, ERR_INPUT, "'--noise', '--seed' and '--aleatory' need '--observe N'");
+	if (o->every_set && o->n_steps)
+		return err_set(e, ERR_INPUT, "give '--every' or '--steps', not both");
+	return 0;
+}
+
+/* The steps to save: --steps, --observe's, or every K-th. */
+static int save_steps(const struct options *o, const struct model *m, int **save, int *n, struct err *e)
+{
+	if (o->observe) {
+		if (!(*save = malloc(sizeof(int) * (size_t)o->observe)))
+			return err_set(e, ERR_NOMEM, "out of memory");
+		*n = (int)o->observe;
+		return trajectory_data_steps(m->steps, *n, *save, e);
+	}
+	if (o->n_steps) {
+		if (o->steps[o->n_steps - 1] > m->steps)
+			return err_set(e, ERR_INPUT, "'--steps': step %d is beyond the model's %d steps",
+				       o->steps[o->n_steps - 1], m->steps);
+		if (!(*save = malloc(sizeof(int) * (size_t)o->n_steps)))
+			return err_set(e, ERR_NOMEM, "out of memory");
+		memcpy(*save, o->steps, sizeof(int) * (size_t)o->n_steps);
+		*n = o->n_steps;
+		return 0;
+	}
+	*n = (int)(m->steps / o->every) + 1;
+	if (!(*save = malloc(sizeof(int) * (size_t)*n)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int r = 0; r < *n; r++)
+		(*save)[r] = (int)(r * o->every);
+	return 0;
+}
+
+static void pack_header(msgpack_packer *pk, const struct options *o, const struct model *m)
+{
+	stream_pack_header_start(pk, o->observe ? "data" : "trajectory", o->observe ? 8 : 5);
+	stream_pack_str(pk, "program");
+	stream_pack_str(pk, "solve");
+	stream_pack_str(pk, "version");
+	stream_pack_str(pk, BIOFILTER_VERSION);
+	stream_pack_str(pk, "parameters");
+	msgpack_pack_array(pk, (size_t)m->n_theta);
+	for (int p = 0; p < m->n_theta; p++)
+		stream_pack_str(pk, m->names[p]);
+	stream_pack_str(pk, "model");
+	mpjson_pack(pk, m->json);
+	if (o->observe) {
+		stream_pack_str(pk, "points");
+		msgpack_pack_int64(pk, o->observe);
+		stream_pack_str(pk, "noise");
+		msgpack_pack_double(pk, o->noise);
+		stream_pack_str(pk, "seed");
+		msgpack_pack_int64(pk, o->seed);
+		stream_pack_str(pk, "aleatory");
+		msgpack_pack_double(pk, o->aleatory);
+	} else {
+		stream_pack_str(pk, "observables");
+		if (o->observables)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+	}
+}
+
+/* The input's "parameters", if its header has them, must be the model's. */
+static int check_parameters(const struct stream_reader *r, const struct model *m, struct err *e)
+{
+	const msgpack_object *h = stream_reader_header(r), *p;
+
+	if (!h || !(p = stream_map_get(h, "parameters")))
+		return 0;
+	int same = p->type == MSGPACK_OBJECT_ARRAY && (int)p->via.array.size == m->n_theta;
+	for (int i = 0; same && i < m->n_theta; i++)
+		same = stream_object_is_str(&p->via.array.ptr[i], m->names[i]);
+	if (!same)
+		return err_set(e, ERR_INPUT, "%s: header: 'parameters' are not the model's (%s %s ...)",
+			       r->name, m->names[0], m->n_theta > 1 ? m->names[1] : "");
+	return 0;
+}
+
+static uint64_t id_key(uint64_t seed, const msgpack_object *id)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint64_t k;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_object(&pk, *id);
+	k = rng_key_bytes(rng_key(0x736f6c7665ULL /* "solve" */, seed), sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	return k;
+}
+
+struct run {
+	struct options o;
+	struct model m;
+	struct stream_reader r;
+	struct stream_writer w;
+	struct solver *s;
+	int *save, n_save;
+	double *rows, *phibar;
+	int bad; /* some record was bad: exit 2 at the end */
+};
+
+static int process(struct run *u, struct err *e)
+{
+	const struct model *m = &u->m;
+	msgpack_packer *pk = stream_writer_packer(&u->w);
+	const msgpack_object *rec;
+	struct cli_progress prog;
+	struct err re;
+	int rc;
+
+	cli_progress_init(&prog, u->o.progress, u->o.quiet);
+	pack_header(pk, &u->o, m);
+	while ((rc = stream_reader_next(&u->r, &rec, &re)) != 0) {
+		if (rc < 0) {
+			*e = re;
+			return rc;
+		}
+		if (rc == STREAM_NOT_MAP) {
+			/* no id to answer with: say so and go on */
+			fprintf(stderr, "solve: %s\n", re.msg);
+			u->bad = 1;
+			continue;
+		}
+		msgpack_object idnum = {.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = (uint64_t)u->r.record};
+		const msgpack_object *id = stream_map_get(rec, "id");
+		double theta[MODEL_MAX_THETA];
+		struct solver_outcome out;
+		if (!id)
+			id = &idnum;
+		if ((rc = stream_field_numbers(&u->r, rec, "theta", theta, (size_t)m->n_theta, &re))) {
+			fprintf(stderr, "solve: %s\n", re.msg);
+			trajectory_pack_bad(pk, id, re.msg);
+			u->bad = 1;
+		} else if (u->o.observe) {
+			struct trajectory_observation ob = {u->o.noise, u->o.aleatory, id_key((uint64_t)u->o.seed, id)};
+			trajectory_observe(u->s, m, theta, u->save, u->n_save, &ob, u->rows, u->phibar, &out);
+			trajectory_pack_data(pk, m, id, u->save, u->n_save, u->phibar, u->o.noise, &out);
+		} else {
+			solver_init(u->s, m, theta);
+			solver_run(u->s, u->save, u->n_save, u->rows, &out);
+			trajectory_pack(pk, m, id, theta, &out, u->save, u->rows, u->o.observables);
+		}
+		if ((rc = stream_writer_flush(&u->w, 0, e)))
+			return rc;
+		cli_progress_tick(&prog, "solve", "trajectories");
+	}
+	cli_progress_done(&prog, "solve", "trajectories");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct run u;
+	struct err e = {0};
+	int rc;
+
+	cli_init();
+	memset(&u, 0, sizeof u);
+	u.w.fd = -1;
+	if ((rc = parse_options(argc, argv, &u.o, &e))) {
+		fprintf(stderr, "solve: %s\n", e.msg);
+		if (rc == ERR_INPUT)
+			fputs("usage: solve -m MODEL.json [options]; see solve --help\n", stderr);
+		free(u.o.steps);
+		return err_exit_status(rc);
+	}
+	if ((rc = model_load(&u.m, u.o.model, &e)) ||
+	    (rc = save_steps(&u.o, &u.m, &u.save, &u.n_save, &e)))
+		goto done;
+	if (!(u.s = malloc(sizeof *u.s)) ||
+	    !(u.rows = malloc(sizeof(double) * (size_t)u.n_save * (size_t)model_state_size(&u.m))) ||
+	    !(u.phibar = malloc(sizeof(double) * (size_t)u.n_save * (size_t)u.m.species))) {
+		rc = err_set(&e, ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = stream_reader_open(&u.r, u.o.in, &e)))
+		goto done;
+	stream_reader_shard(&u.r, u.o.shard_i, u.o.shard_k);
+	if ((rc = stream_reader_peek_header(&u.r, &e)) || (rc = check_parameters(&u.r, &u.m, &e)) ||
+	    (rc = stream_writer_open(&u.w, u.o.out, u.o.compress, &e)) || (rc = process(&u, &e)) ||
+	    (rc = stream_writer_commit(&u.w, &e)))
+		goto done;
+done:
+	if (rc)
+		fprintf(stderr, "solve: %s\n", e.msg);
+	stream_writer_free(&u.w);
+	stream_reader_free(&u.r);
+	model_free(&u.m);
+	free(u.s);
+	free(u.rows);
+	free(u.phibar);
+	free(u.save);
+	free(u.o.steps);
+	if (rc)
+		return err_exit_status(rc);
+	return u.bad ? 2 : 0;
+}

@@ -1,0 +1,134 @@
+/*
+ * solver: Newton's method per step and the time loop.
+ *
+ * The residual, Jacobian and LU kernels are instantiated for constant
+ * orders (1 to 4 species, the sizes of the paper's cases) so the compiler
+ * unrolls them; other sizes use the generic instance. The predictor
+ * g = 2 g_{k-1} - g_{k-2} halves the Newton iterations of the plain
+ * previous-state guess on the Case II models (see the benchmark notes in
+ * the README).
+ */
+#include "solver.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+void solver_init(struct solver *s, const struct model *m, const double *theta)
+{
+	s->m = m;
+	s->dim = model_state_size(m);
+	residual_params_init(&s->p, m, theta);
+}
+
+static void clamp(double *g, int n)
+{
+	for (int i = 0; i <= 2 * n; i++)
+		if (g[i] < SOLVER_CLAMP)
+			g[i] = SOLVER_CLAMP;
+}
+
+/* The smallest max|Q| that double precision can promise: Q holds terms
+ * x_k/dt, whose rounding is about eps |x| / dt (with a factor 1 + psi^2 <= 2
+ * and a margin of 2). With dt = 1e-5 this is near 1e-10; tolerances below
+ * it are met as far as they can be. */
+static double rounding_floor(const double *g, int n, double inv_dt)
+{
+	double xmax = 0;
+	for (int i = 0; i <= 2 * n; i++)
+		xmax = fabs(g[i]) > xmax ? fabs(g[i]) : xmax;
+	return 4 * DBL_EPSILON * inv_dt * xmax;
+}
+
+static inline enum solver_status newton_n(struct solver *s, int n, const double *g_prev, double *g,
+					  int *iters)
+{
+	const int d = 2 * n + 2;
+	const int max_it = s->m->max_newton;
+	const double floor = rounding_floor(g_prev, n, s->p.inv_dt);
+	const double tol = s->m->tolerance > floor ? s->m->tolerance : floor;
+	double *Q = s->Q, *J = s->J;
+
+	for (int it = 0;; it++) {
+		residual_eval_n(&s->p, n, g, g_prev, Q);
+		double norm = 0;
+		for (int i = 0; i < d; i++) {
+			double a = fabs(Q[i]);
+			norm = a > norm ? a : norm;
+		}
+		*iters = it;
+		if (norm < tol)
+			return SOLVER_OK;
+		if (!isfinite(norm) || isnan(Q[0]))
+			return SOLVER_NONFINITE;
+		if (it == max_it)
+			return SOLVER_NO_CONVERGENCE;
+		residual_jacobian_n(&s->p, n, g, g_prev, J);
+		if (linalg_lu_factor_n(J, d, s->piv))
+			return SOLVER_SINGULAR;
+		linalg_lu_solve_n(J, d, s->piv, Q);
+		for (int i = 0; i < d; i++)
+			g[i] -= Q[i];
+		clamp(g, n);
+	}
+}
+
+enum solver_status solver_step(struct solver *s, int k, const double *g_prev, double *g, int *iters)
+{
+	s->p.alpha = model_antibiotics(s->m, k);
+	switch (s->p.n) {
+	case 1: return newton_n(s, 1, g_prev, g, iters);
+	case 2: return newton_n(s, 2, g_prev, g, iters);
+	case 3: return newton_n(s, 3, g_prev, g, iters);
+	case 4: return newton_n(s, 4, g_prev, g, iters);
+	default: return newton_n(s, s->p.n, g_prev, g, iters);
+	}
+}
+
+void solver_run(struct solver *s, const int *save, int n_save, double *out, struct solver_outcome *o)
+{
+	const struct model *m = s->m;
+	const int d = s->dim, n = m->species;
+	double buf[3][LINALG_MAX];
+	double *g2 = buf[0], *g1 = buf[1], *g = buf[2]; /* g_{k-2}, g_{k-1}, g_k */
+	int r = 0;
+
+	memset(o, 0, sizeof *o);
+	model_initial_state(m, g1);
+	memcpy(g2, g1, sizeof(double) * (size_t)d);
+	while (r < n_save && save[r] == 0)
+		memcpy(out + (size_t)r++ * d, g1, sizeof(double) * (size_t)d);
+	/* nothing past the last saved step is needed */
+	const int last = n_save > 0 ? save[n_save - 1] : m->steps;
+	for (int k = 1; k <= last; k++) {
+		int iters;
+		for (int i = 0; i < d; i++)
+			g[i] = 2.0 * g1[i] - g2[i];
+		clamp(g, n);
+		enum solver_status st = solver_step(s, k, g1, g, &iters);
+		o->newton_iterations += iters;
+		if (st != SOLVER_OK) {
+			o->status = st;
+			o->step = k;
+			break;
+		}
+		while (r < n_save && save[r] == k)
+			memcpy(out + (size_t)r++ * d, g, sizeof(double) * (size_t)d);
+		double *t = g2;
+		g2 = g1;
+		g1 = g;
+		g = t;
+	}
+	o->saved = r;
+}
+
+const char *solver_status_string(enum solver_status st)
+{
+	switch (st) {
+	case SOLVER_OK: return "ok";
+	case SOLVER_NO_CONVERGENCE: return "newton did not converge";
+	case SOLVER_SINGULAR: return "singular jacobian";
+	case SOLVER_NONFINITE: return "non-finite residual";
+	}
+	return "unknown";
+}

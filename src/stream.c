@@ -1,0 +1,488 @@
+/*
+ * stream: reading and writing MessagePack record streams.
+ *
+ * Reader invariants: `msg` owns the current record's zone, `header_zone`
+ * the first header's; `record` counts every record seen, shard or not;
+ * after a parse error or a truncated input the reader stays at its end.
+ * Writer invariants: every byte packed goes through pack_write into `buf`;
+ * the first failure (memory or write) is kept in nomem/error and reported
+ * by the next flush or commit; `tmp` is set until the output is renamed.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "stream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define READ_CHUNK (64 * 1024)
+#define WRITE_BLOCK (1024 * 1024)
+
+int stream_reader_open(struct stream_reader *r, const char *path, struct err *e)
+{
+	int fd;
+
+	memset(r, 0, sizeof *r);
+	if (!path || !strcmp(path, "-")) {
+		path = "<stdin>";
+		fd = dup(0);
+	} else {
+		fd = open(path, O_RDONLY);
+	}
+	if (fd < 0)
+		return err_set(e, ERR_INPUT, "%s: %s", path, strerror(errno));
+	if (!(r->name = strdup(path))) {
+		close(fd);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if (!(r->gz = gzdopen(fd, "rb"))) {
+		close(fd);
+		stream_reader_free(r);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	gzbuffer(r->gz, 256 * 1024);
+	if (!msgpack_unpacker_init(&r->up, READ_CHUNK)) {
+		stream_reader_free(r);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	msgpack_unpacked_init(&r->msg);
+	return 0;
+}
+
+void stream_reader_shard(struct stream_reader *r, unsigned i, unsigned k)
+{
+	r->shard_i = i;
+	r->shard_k = k;
+}
+
+void stream_reader_free(struct stream_reader *r)
+{
+	if (r->gz) {
+		msgpack_unpacked_destroy(&r->msg);
+		msgpack_unpacker_destroy(&r->up);
+		gzclose(r->gz);
+	}
+	if (r->header_zone)
+		msgpack_zone_free(r->header_zone);
+	free(r->name);
+	memset(r, 0, sizeof *r);
+}
+
+const msgpack_object *stream_map_get(const msgpack_object *map, const char *key)
+{
+	size_t len = strlen(key);
+
+	if (map->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (uint32_t i = 0; i < map->via.map.size; i++) {
+		const msgpack_object_kv *kv = &map->via.map.ptr[i];
+		if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == len &&
+		    !memcmp(kv->key.via.str.ptr, key, len))
+			return &kv->val;
+	}
+	return NULL;
+}
+
+int stream_object_number(const msgpack_object *o, double *out)
+{
+	switch (o->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER: *out = (double)o->via.u64; return 0;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER: *out = (double)o->via.i64; return 0;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64: *out = o->via.f64; return 0;
+	default: return -1;
+	}
+}
+
+int stream_object_is_str(const msgpack_object *o, const char *s)
+{
+	return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == strlen(s) &&
+	       !memcmp(o->via.str.ptr, s, o->via.str.size);
+}
+
+/* Fill the unpacker; returns 1 if bytes were added, 0 at the end of input. */
+static int fill(struct stream_reader *r, struct err *e)
+{
+	if (!msgpack_unpacker_reserve_buffer(&r->up, READ_CHUNK))
+		return err_set(e, ERR_NOMEM, "%s: out of memory", r->name);
+	int n = gzread(r->gz, msgpack_unpacker_buffer(&r->up),
+		       (unsigned)msgpack_unpacker_buffer_capacity(&r->up));
+	if (n < 0 || (n == 0 && !gzeof(r->gz))) {
+		int zerr;
+		const char *msg = gzerror(r->gz, &zerr);
+		r->eof = 1;
+		if (zerr == Z_ERRNO)
+			msg = strerror(errno);
+		return err_set(e, ERR_INPUT, "%s: read error after record %ld: %s", r->name, r->record, msg);
+	}
+	if (n == 0) {
+		/* zlib reports a gzip member cut short only as a short read */
+		int zerr;
+		const char *msg = gzerror(r->gz, &zerr);
+		r->eof = 1;
+		if (zerr != Z_OK && zerr != Z_STREAM_END)
+			return err_set(e, ERR_INPUT, "%s: read error after record %ld: %s", r->name, r->record, msg);
+		return 0;
+	}
+	msgpack_unpacker_buffer_consumed(&r->up, (size_t)n);
+	return 1;
+}
+
+static int take_header(struct stream_reader *r, struct err *e)
+{
+	const msgpack_object *v = stream_map_get(&r->msg.data, "biofilter");
+
+	if (r->have_header) {
+		if (!msgpack_object_equal(r->msg.data, r->header))
+			return err_set(e, ERR_INPUT,
+				       "%s: the header after record %ld disagrees with the first header "
+				       "(streams of different kinds or models concatenated?)",
+				       r->name, r->record);
+		return 0;
+	}
+	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != STREAM_VERSION)
+		return err_set(e, ERR_INPUT, "%s: header: 'biofilter' must be %d (the stream format version)",
+			       r->name, STREAM_VERSION);
+	r->header_zone = msgpack_unpacked_release_zone(&r->msg);
+	r->header = r->msg.data;
+	r->have_header = 1;
+	return 0;
+}
+
+static int next_raw(struct stream_reader *r, const msgpack_object **rec, struct err *e)
+{
+	for (;;) {
+		msgpack_unpack_return ret = MSGPACK_UNPACK_CONTINUE;
+		if (!r->eof || msgpack_unpacker_message_size(&r->up) > 0)
+			ret = msgpack_unpacker_next(&r->up, &r->msg);
+		switch (ret) {
+		case MSGPACK_UNPACK_SUCCESS:
+			break;
+		case MSGPACK_UNPACK_EXTRA_BYTES:
+		case MSGPACK_UNPACK_CONTINUE: {
+			if (r->eof) {
+				if (msgpack_unpacker_message_size(&r->up) > 0) {
+					/* a message begun and never finished; forget it */
+					msgpack_unpacker_reset(&r->up);
+					return err_set(e, ERR_INPUT, "%s: truncated stream after record %ld",
+						       r->name, r->record);
+				}
+				return 0;
+			}
+			int rc = fill(r, e);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		case MSGPACK_UNPACK_NOMEM_ERROR:
+			r->eof = 1;
+			msgpack_unpacker_reset(&r->up);
+			return err_set(e, ERR_INPUT, "%s: after record %ld: an object too large for memory "
+				       "(corrupt stream?)", r->name, r->record);
+		default:
+			r->eof = 1;
+			msgpack_unpacker_reset(&r->up);
+			return err_set(e, ERR_INPUT, "%s: corrupt MessagePack after record %ld", r->name, r->record);
+		}
+		const msgpack_object *o = &r->msg.data;
+		if (o->type == MSGPACK_OBJECT_MAP && stream_map_get(o, "biofilter")) {
+			int rc = take_header(r, e);
+			if (rc)
+				return rc;
+			continue;
+		}
+		r->record++;
+		if (r->shard_k > 1 && (unsigned long)(r->record - 1) % r->shard_k != r->shard_i)
+			continue;
+		*rec = o;
+		if (o->type != MSGPACK_OBJECT_MAP) {
+			err_set(e, ERR_INPUT, "%s: record %ld: not a map", r->name, r->record);
+			return STREAM_NOT_MAP;
+		}
+		return STREAM_RECORD;
+	}
+}
+
+/* peek_header parks the first record's result here for the next call */
+struct parked {
+	int rc;
+	const msgpack_object *rec;
+	struct err e;
+};
+
+int stream_reader_peek_header(struct stream_reader *r, struct err *e)
+{
+	(void)e;
+	if (r->parked)
+		return 0;
+	struct parked *p = malloc(sizeof *p);
+	if (!p)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	p->rc = next_raw(r, &p->rec, &p->e);
+	r->parked = p;
+	return 0;
+}
+
+int stream_reader_next(struct stream_reader *r, const msgpack_object **rec, struct err *e)
+{
+	if (r->parked) {
+		struct parked *p = r->parked;
+		int rc = p->rc;
+		*rec = p->rec;
+		if ((rc < 0 || rc == STREAM_NOT_MAP) && e)
+			*e = p->e;
+		free(p);
+		r->parked = NULL;
+		return rc;
+	}
+	return next_raw(r, rec, e);
+}
+
+const msgpack_object *stream_reader_header(const struct stream_reader *r)
+{
+	return r->have_header ? &r->header : NULL;
+}
+
+int stream_field_number(const struct stream_reader *r, const msgpack_object *rec, const char *key,
+			double *out, struct err *e)
+{
+	const msgpack_object *o = stream_map_get(rec, key);
+
+	if (!o)
+		return err_set(e, ERR_INPUT, "%s: record %ld: missing '%s'", r->name, r->record, key);
+	if (stream_object_number(o, out))
+		return err_set(e, ERR_INPUT, "%s: record %ld: '%s' must be a number", r->name, r->record, key);
+	if (!isfinite(*out))
+		return err_set(e, ERR_INPUT, "%s: record %ld: '%s' is not finite", r->name, r->record, key);
+	return 0;
+}
+
+int stream_field_numbers(const struct stream_reader *r, const msgpack_object *rec, const char *key,
+			 double *out, size_t n, struct err *e)
+{
+	const msgpack_object *o = stream_map_get(rec, key);
+
+	if (!o)
+		return err_set(e, ERR_INPUT, "%s: record %ld: missing '%s'", r->name, r->record, key);
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return err_set(e, ERR_INPUT, "%s: record %ld: '%s' must be a list of numbers",
+			       r->name, r->record, key);
+	if (o->via.array.size != n)
+		return err_set(e, ERR_INPUT, "%s: record %ld: '%s' must have %zu numbers, got %u",
+			       r->name, r->record, key, n, o->via.array.size);
+	for (size_t i = 0; i < n; i++) {
+		if (stream_object_number(&o->via.array.ptr[i], &out[i]))
+			return err_set(e, ERR_INPUT, "%s: record %ld: '%s'[%zu] must be a number",
+				       r->name, r->record, key, i);
+		if (!isfinite(out[i]))
+			return err_set(e, ERR_INPUT, "%s: record %ld: '%s'[%zu] is not finite",
+				       r->name, r->record, key, i);
+	}
+	return 0;
+}
+
+/* ---- writer ---- */
+
+static int pack_write(void *data, const char *buf, size_t len)
+{
+	struct stream_writer *w = data;
+
+	if (w->len + len > w->cap) {
+		size_t cap = w->cap ? w->cap : 64 * 1024;
+		while (cap < w->len + len)
+			cap *= 2;
+		char *nb = realloc(w->buf, cap);
+		if (!nb) {
+			w->nomem = 1;
+			return -1;
+		}
+		w->buf = nb;
+		w->cap = cap;
+	}
+	memcpy(w->buf + w->len, buf, len);
+	w->len += len;
+	return 0;
+}
+
+int stream_writer_write(void *w, const char *buf, size_t len)
+{
+	return pack_write(w, buf, len);
+}
+
+static const char *writer_name(const struct stream_writer *w)
+{
+	return w->path ? w->path : "<stdout>";
+}
+
+int stream_writer_open(struct stream_writer *w, const char *path, int compress, struct err *e)
+{
+	struct stat st;
+
+	memset(w, 0, sizeof *w);
+	w->fd = -1;
+	msgpack_packer_init(&w->pk, w, pack_write);
+	if (!path || !strcmp(path, "-")) {
+		w->fd = dup(1);
+		if (w->fd < 0)
+			return err_set(e, ERR_RUNTIME, "<stdout>: %s", strerror(errno));
+	} else {
+		if (!(w->path = strdup(path)))
+			return err_set(e, ERR_NOMEM, "out of memory");
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			/* a device or a pipe: renaming over it would replace it */
+			w->fd = open(path, O_WRONLY | O_TRUNC);
+		} else {
+			char *copy = strdup(path), *base = strdup(path);
+			size_t n = strlen(path) + 32;
+			if (!copy || !base || !(w->tmp = malloc(n))) {
+				free(copy);
+				free(base);
+				return err_set(e, ERR_NOMEM, "out of memory");
+			}
+			snprintf(w->tmp, n, "%s/.%s.tmpXXXXXX", dirname(copy), basename(base));
+			free(copy);
+			free(base);
+			w->fd = mkstemp(w->tmp);
+			if (w->fd >= 0) {
+				mode_t mask = umask(0);
+				umask(mask);
+				if (fchmod(w->fd, 0666 & ~mask) != 0) {
+					/* permissions stay 0600: safe, merely unusual */
+				}
+			} else {
+				free(w->tmp);
+				w->tmp = NULL;
+			}
+		}
+		if (w->fd < 0)
+			return err_set(e, ERR_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
+	}
+	if (compress) {
+		if (!(w->gz = gzdopen(w->fd, "wb6")))
+			return err_set(e, ERR_NOMEM, "out of memory");
+		w->fd = -1;
+	}
+	return 0;
+}
+
+static int write_all(struct stream_writer *w)
+{
+	size_t off = 0;
+
+	if (w->gz) {
+		while (off < w->len) {
+			unsigned chunk = w->len - off > (1u << 30) ? (1u << 30) : (unsigned)(w->len - off);
+			if (gzwrite(w->gz, w->buf + off, chunk) != (int)chunk) {
+				int zerr;
+				gzerror(w->gz, &zerr);
+				w->error = zerr == Z_ERRNO && errno ? errno : EIO;
+				return -1;
+			}
+			off += chunk;
+		}
+	} else {
+		while (off < w->len) {
+			ssize_t n = write(w->fd, w->buf + off, w->len - off);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				w->error = errno;
+				return -1;
+			}
+			off += (size_t)n;
+		}
+	}
+	w->len = 0;
+	return 0;
+}
+
+int stream_writer_flush(struct stream_writer *w, int force, struct err *e)
+{
+	if (w->nomem)
+		return err_set(e, ERR_NOMEM, "%s: out of memory", writer_name(w));
+	if (!w->error && (force || w->len >= WRITE_BLOCK))
+		write_all(w);
+	if (w->error)
+		return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w), strerror(w->error));
+	return 0;
+}
+
+int stream_writer_commit(struct stream_writer *w, struct err *e)
+{
+	int rc = stream_writer_flush(w, 1, e);
+
+	if (rc)
+		return rc;
+	if (w->gz) {
+		int zrc = gzclose(w->gz);
+		w->gz = NULL;
+		if (zrc != Z_OK)
+			return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w),
+				       zrc == Z_ERRNO ? strerror(errno) : "compression error");
+	} else {
+		if (w->tmp && fsync(w->fd) != 0) {
+			rc = errno;
+			close(w->fd);
+			w->fd = -1;
+			return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w), strerror(rc));
+		}
+		int fd = w->fd;
+		w->fd = -1;
+		if (close(fd) != 0)
+			return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w), strerror(errno));
+	}
+	if (w->tmp) {
+		if (rename(w->tmp, w->path) != 0)
+			return err_set(e, ERR_RUNTIME, "%s: cannot rename %s into place: %s", w->path, w->tmp,
+				       strerror(errno));
+		free(w->tmp);
+		w->tmp = NULL;
+	}
+	return 0;
+}
+
+void stream_writer_free(struct stream_writer *w)
+{
+	if (w->gz)
+		gzclose(w->gz);
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp) {
+		unlink(w->tmp);
+		free(w->tmp);
+	}
+	free(w->path);
+	free(w->buf);
+	memset(w, 0, sizeof *w);
+	w->fd = -1;
+}
+
+void stream_pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t n = strlen(s);
+	msgpack_pack_str(pk, n);
+	if (n) /* the body packer rejects empty bodies */
+		msgpack_pack_str_body(pk, s, n);
+}
+
+void stream_pack_numbers(msgpack_packer *pk, const double *x, size_t n)
+{
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < n; i++)
+		msgpack_pack_double(pk, x[i]);
+}
+
+void stream_pack_header_start(msgpack_packer *pk, const char *kind, size_t extra)
+{
+	msgpack_pack_map(pk, extra + 2);
+	stream_pack_str(pk, "biofilter");
+	msgpack_pack_int(pk, STREAM_VERSION);
+	stream_pack_str(pk, "kind");
+	stream_pack_str(pk, kind);
+}

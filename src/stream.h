@@ -1,0 +1,120 @@
+/*
+ * stream: MessagePack record streams (DESIGN §3, man/biofilter-stream.5).
+ *
+ * A stream is a sequence of MessagePack maps. A map with the key
+ * "biofilter" is a header; the first one describes the stream and any later
+ * one (streams concatenate) must agree with it exactly. Every other map is
+ * a record. A stream without a header is accepted (records only). Input
+ * that starts with the gzip magic is decompressed on the fly.
+ *
+ * Reader: the record returned by stream_reader_next() lives until the next
+ * call; copy what you keep. Records are numbered from 1 in input order,
+ * counting those skipped by --shard, so messages and shards agree across
+ * processes. Writer: packs into a buffer that is flushed in large blocks;
+ * output to a named regular file goes to a temporary file beside it and is
+ * renamed into place only by stream_writer_commit(), so a failed or killed
+ * run never leaves a partial file under the final name.
+ */
+#ifndef BF_STREAM_H
+#define BF_STREAM_H
+
+#include <msgpack.h>
+#include <stdint.h>
+#include <zlib.h>
+
+#include "err.h"
+
+#define STREAM_VERSION 1
+#define STREAM_MAX_ARRAY 100000000u /* sanity bound on any array we index */
+
+struct stream_reader {
+	char *name;              /* file name for messages, "<stdin>" for stdin */
+	gzFile gz;
+	msgpack_unpacker up;
+	msgpack_unpacked msg;    /* the current record */
+	msgpack_zone *header_zone;
+	msgpack_object header;   /* valid when have_header */
+	int have_header;
+	long record;             /* number of the last record read (1-based) */
+	unsigned shard_i, shard_k; /* keep records with (record-1) % k == i */
+	int eof;
+	void *parked;           /* the first record, read ahead by peek_header */
+};
+
+/* Open path ("-" or NULL: stdin) for reading. */
+BF_RESULT int stream_reader_open(struct stream_reader *r, const char *path, struct err *e);
+
+/* Keep only records whose 0-based index is i mod k (headers still seen). */
+void stream_reader_shard(struct stream_reader *r, unsigned i, unsigned k);
+
+/* Next record: returns STREAM_RECORD and sets *rec, 0 at the end, or a
+ * negative error (truncated or corrupt input, a disagreeing header), after
+ * which the stream cannot be read further. A record that is not a map
+ * returns STREAM_NOT_MAP with *rec set and e filled; reading may go on. */
+enum { STREAM_RECORD = 1, STREAM_NOT_MAP = 2 };
+BF_RESULT int stream_reader_next(struct stream_reader *r, const msgpack_object **rec, struct err *e);
+
+/* The first header, or NULL if none has been seen (yet). Reading the first
+ * record reads the header before it. */
+const msgpack_object *stream_reader_header(const struct stream_reader *r);
+
+/* Read up to the first record without consuming it, so the header is known
+ * before any record is handled. Returns 0 or a negative error. */
+BF_RESULT int stream_reader_peek_header(struct stream_reader *r, struct err *e);
+
+void stream_reader_free(struct stream_reader *r);
+
+/* Accessors. A number is any MessagePack integer or float. */
+const msgpack_object *stream_map_get(const msgpack_object *map, const char *key);
+int stream_object_number(const msgpack_object *o, double *out); /* 0 or -1 */
+/* Is o the string s? */
+int stream_object_is_str(const msgpack_object *o, const char *s);
+
+/* Field accessors for records: errors name the file, record and field,
+ * e.g. "theta.mpk: record 3: 'theta' must have 5 numbers, got 4". Values
+ * must be finite. */
+BF_RESULT int stream_field_number(const struct stream_reader *r, const msgpack_object *rec,
+				  const char *key, double *out, struct err *e);
+BF_RESULT int stream_field_numbers(const struct stream_reader *r, const msgpack_object *rec,
+				   const char *key, double *out, size_t n, struct err *e);
+
+struct stream_writer {
+	char *path;              /* final name, NULL for stdout */
+	char *tmp;               /* temporary name while writing, or NULL */
+	int fd;
+	gzFile gz;               /* when compressing */
+	char *buf;
+	size_t len, cap;
+	int error;               /* sticky errno of the first failed write */
+	int nomem;
+	msgpack_packer pk;
+};
+
+/* Open path ("-" or NULL: stdout); compress with gzip when `compress`.
+ * A regular file (or a new one) is written through a temporary file; a
+ * device or pipe (/dev/null, /dev/stdout) is written directly. */
+BF_RESULT int stream_writer_open(struct stream_writer *w, const char *path, int compress, struct err *e);
+
+/* The packer to pack maps with. Its errors are sticky and reported by
+ * stream_writer_flush/commit. */
+static inline msgpack_packer *stream_writer_packer(struct stream_writer *w) { return &w->pk; }
+
+/* Append raw bytes (text output); the signature of mpjson_write_fn. */
+int stream_writer_write(void *w, const char *buf, size_t len);
+
+/* Call after each record: writes the buffer out when it is large (or
+ * always, when `force`), and reports any earlier packing or write error. */
+BF_RESULT int stream_writer_flush(struct stream_writer *w, int force, struct err *e);
+
+/* Flush, close and rename into place. After a failed commit, or without a
+ * commit, stream_writer_free removes the temporary file. */
+BF_RESULT int stream_writer_commit(struct stream_writer *w, struct err *e);
+void stream_writer_free(struct stream_writer *w);
+
+/* Packing helpers (errors are sticky in the writer). */
+void stream_pack_str(msgpack_packer *pk, const char *s);
+void stream_pack_numbers(msgpack_packer *pk, const double *x, size_t n);
+/* Start a header map of `extra` + 2 entries with "biofilter" and "kind". */
+void stream_pack_header_start(msgpack_packer *pk, const char *kind, size_t extra);
+
+#endif
