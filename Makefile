@@ -10,7 +10,7 @@
 # Debian packages this needs.
 
 CC      ?= cc
-OPTFLAGS ?= -O2 -g
+OPTFLAGS ?= -O3 -g
 CFLAGS  ?= $(OPTFLAGS)
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 CPPFLAGS += -D_DEFAULT_SOURCE -Isrc
@@ -36,8 +36,6 @@ build/libbiofilter.a: $(LIB_OBJS)
 bin/%: build/%.o build/libbiofilter.a | bin
 	$(CC) $(CFLAGS) $(LDFLAGS) $< build/libbiofilter.a $(LDLIBS) -o $@
 
-build/biofilter.o: CPPFLAGS += -DLIBEXECDIR='"$(LIBEXECDIR)"'
-
 build/tests/%: tests/unit/%.c build/libbiofilter.a | build/tests
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< build/libbiofilter.a $(LDLIBS) -lcmocka -o $@
 
@@ -58,8 +56,8 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 bin/biofilter $(DESTDIR)$(PREFIX)/bin/biofilter
 	install -m 755 $(PROGRAMS:%=bin/%) $(DESTDIR)$(LIBEXECDIR)/
-	install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/)
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/)
 
 clean:
 	rm -rf build bin

@@ -1,7 +1,10 @@
 /*
  * biofilter: the dispatcher, as git does: `biofilter solve ...` runs the
- * program `solve` installed beside it (in its libexec directory), so the
- * programs need not sit on PATH under generic names.
+ * program `solve`, so the programs need not sit on PATH under generic
+ * names. The programs are found relative to this executable, so an
+ * installed tree can be moved: first $BIOFILTER_EXEC_PATH, then
+ * DIR/../libexec/biofilter (make install), then DIR itself (the build
+ * tree's bin/), where DIR holds this executable.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -13,9 +16,6 @@
 
 #include "cli.h"
 
-#ifndef LIBEXECDIR
-#define LIBEXECDIR "/usr/local/libexec/biofilter"
-#endif
 
 static const char *const programs[] = {"solve", "mpcat", NULL};
 
@@ -29,7 +29,7 @@ static void print_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64]; /* room for the suffixes after a full path */
 	const char *dir = getenv("BIOFILTER_EXEC_PATH");
 
 	if (argc < 2) {
@@ -51,7 +51,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "biofilter: '%s' is not a biofilter program; see biofilter --help\n", argv[1]);
 		return 2;
 	}
-	snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : LIBEXECDIR, argv[1]);
+	if (dir && *dir) {
+		snprintf(path, sizeof path, "%.*s/%.32s", PATH_MAX, dir, argv[1]);
+		execv(path, argv + 1);
+		fprintf(stderr, "biofilter: cannot run '%s': %s\n", path, strerror(errno));
+		return 1;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0) {
+		fprintf(stderr, "biofilter: cannot find my own location: %s\n", strerror(errno));
+		return 1;
+	}
+	self[n] = 0;
+	*strrchr(self, '/') = 0;
+	if (snprintf(path, sizeof path, "%s/../libexec/biofilter/%s", self, argv[1]) >= (int)sizeof path ||
+	    access(path, X_OK) != 0)
+		snprintf(path, sizeof path, "%s/%.32s", self, argv[1]);
 	execv(path, argv + 1);
 	fprintf(stderr, "biofilter: cannot run '%s': %s\n", path, strerror(errno));
 	return 1;

@@ -170,6 +170,9 @@ static int next_raw(struct stream_reader *r, const msgpack_object **rec, struct 
 				if (msgpack_unpacker_message_size(&r->up) > 0) {
 					/* a message begun and never finished; forget it */
 					msgpack_unpacker_reset(&r->up);
+					if (r->record == 0)
+						return err_set(e, ERR_INPUT, "%s: truncated stream before the first record",
+							       r->name);
 					return err_set(e, ERR_INPUT, "%s: truncated stream after record %ld",
 						       r->name, r->record);
 				}
