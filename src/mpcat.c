@@ -39,7 +39,8 @@ static const char usage[] =
 	"  -i, --input FILE     read FILE (default: the FILE arguments, or stdin)\n"
 	"  -o, --output FILE    write FILE atomically (default: stdout)\n"
 	"  -z, --compress       gzip the output\n"
-	"  -q, --quiet          no warnings\n"
+	"  -q, --quiet          do not report bad records one by one (the exit status\n"
+	"                       still says there were some)\n"
 	"  -h, --help           this help\n"
 	"      --version        print the version\n"
 	"\n"
@@ -79,6 +80,7 @@ struct mpcat {
 	int n_fields;
 	struct stream_writer w;
 	long written;           /* records written */
+	long records_seen;      /* records read, all inputs: one numbering, as for cat a b */
 	int header_done;        /* --msgpack: header written; --tsv: names printed */
 	struct stream_reader first; /* --msgpack: keeps the first header */
 	int bad;                /* some record was bad: exit 2 at the end */
@@ -135,7 +137,7 @@ static int parse_options(int argc, char **argv, struct mpcat *c, struct err *e)
 		case 'h': fputs(usage, stdout); exit(0);
 		case OPT_VERSION: cli_print_version("mpcat"); exit(0);
 		case ':': return err_set(e, ERR_INPUT, "option '%s' needs a value", argv[optind - 1]);
-		default: return err_set(e, ERR_INPUT, "unknown option '%s'", argv[optind - 1]);
+		default: return err_set(e, ERR_INPUT, "unknown or ambiguous option '%s'", argv[optind - 1]);
 		}
 		if (rc)
 			return rc;
@@ -149,6 +151,8 @@ static int parse_options(int argc, char **argv, struct mpcat *c, struct err *e)
 	} else if (c->tsv_header) {
 		return err_set(e, ERR_INPUT, "'--header' goes with '--tsv'");
 	}
+	if (c->no_header && c->mode != MODE_JSON)
+		return err_set(e, ERR_INPUT, "'--no-header' goes with '--json'");
 	if (c->mode == MODE_TSV || optind == argc) {
 		/* one input: -i FILE, or stdin (a NULL path) */
 		c->inputs = &c->in_one;
@@ -172,6 +176,8 @@ static int done(const struct mpcat *c)
  * reported and skipped. */
 static int from_json(struct mpcat *c, const char *path, struct err *e)
 {
+	if (path && !strcmp(path, "-"))
+		path = NULL;
 	const char *name = path ? path : "<stdin>";
 	int fd = path ? open(path, O_RDONLY) : dup(0);
 	gzFile gz;
@@ -244,10 +250,17 @@ static int from_json(struct mpcat *c, const char *path, struct err *e)
 			json_decref(j);
 			continue;
 		}
-		int is_header = json_object_get(j, "biofilter") != NULL;
+		if (!json_object_get(j, "biofilter")) {
+			/* a record: number it as stream readers do */
+			long index = c->records_seen++;
+			if (c->shard_k > 1 && (unsigned long)index % c->shard_k != c->shard_i) {
+				json_decref(j);
+				continue;
+			}
+			c->written++;
+		}
 		mpjson_pack(pk, j);
 		json_decref(j);
-		c->written += !is_header;
 		if ((rc = stream_writer_flush(&c->w, 0, e)))
 			goto out;
 	}
@@ -295,6 +308,7 @@ static int cat(struct mpcat *c, const char *path, struct err *e)
 	if ((rc = stream_reader_open(&r, path, e)))
 		return rc;
 	stream_reader_shard(&r, c->shard_i, c->shard_k);
+	r.record = c->records_seen;
 	if ((rc = stream_reader_peek_header(&r, e)) || (rc = emit_header(c, &r, e)) < 0)
 		goto out;
 	keep = rc == 1;
@@ -332,6 +346,7 @@ static int cat(struct mpcat *c, const char *path, struct err *e)
 			goto out;
 	}
 out:
+	c->records_seen = r.record;
 	if (keep && rc == 0)
 		c->first = r;
 	else

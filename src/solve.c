@@ -30,14 +30,15 @@ static const char usage[] =
 	"      --every K        save every K-th step (default 1: all steps)\n"
 	"      --steps LIST     save these steps only, e.g. 0,50,100 (0 = initial state)\n"
 	"      --observables    write phibar_i = phi_i psi_i instead of the state\n"
-	"      --observe N      write synthetic data: phibar at N steps from 5%% of the\n"
+	"      --observe N      write synthetic data: phibar at N steps from 5% of the\n"
 	"                       run to its end, plus noise\n"
 	"      --noise S        data noise sd, sigma_obs (default 0.005)\n"
 	"      --seed X         random seed for --observe (default 1)\n"
 	"      --aleatory COV   each data point from its own run, theta ~ N(theta, (COV theta)^2)\n"
 	"      --shard I/K      handle only records whose index is I mod K\n"
 	"      --progress       show progress on stderr even when it is not a terminal\n"
-	"  -q, --quiet          no progress, no warnings\n"
+	"  -q, --quiet          no progress; bad records are not reported one by one\n"
+	"                       (they still get a status record and exit status 2)\n"
 	"  -h, --help           this help\n"
 	"      --version        print the version\n"
 	"\n"
@@ -125,7 +126,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		case OPT_SHARD: rc = cli_parse_shard(optarg, &o->shard_i, &o->shard_k, e); break;
 		case OPT_PROGRESS: o->progress = 1; break;
 		case ':': return err_set(e, ERR_INPUT, "option '%s' needs a value", argv[optind - 1]);
-		default: return err_set(e, ERR_INPUT, "unknown option '%s'", argv[optind - 1]);
+		default: return err_set(e, ERR_INPUT, "unknown or ambiguous option '%s'", argv[optind - 1]);
 		}
 		if (rc)
 			return rc;
@@ -262,7 +263,8 @@ static int process(struct run *u, struct err *e)
 		}
 		if (rc == STREAM_NOT_MAP) {
 			/* no id to answer with: say so and go on */
-			fprintf(stderr, "solve: %s\n", re.msg);
+			if (!u->o.quiet)
+				fprintf(stderr, "solve: %s\n", re.msg);
 			u->bad = 1;
 			continue;
 		}
@@ -273,7 +275,8 @@ static int process(struct run *u, struct err *e)
 		if (!id)
 			id = &idnum;
 		if ((rc = stream_field_numbers(&u->r, rec, "theta", theta, (size_t)m->n_theta, &re))) {
-			fprintf(stderr, "solve: %s\n", re.msg);
+			if (!u->o.quiet)
+				fprintf(stderr, "solve: %s\n", re.msg);
 			trajectory_pack_bad(pk, id, re.msg);
 			u->bad = 1;
 		} else if (u->o.observe) {

@@ -4,9 +4,10 @@
  * The residual, Jacobian and LU kernels are instantiated for constant
  * orders (1 to 4 species, the sizes of the paper's cases) so the compiler
  * unrolls them; other sizes use the generic instance. The predictor
- * g = 2 g_{k-1} - g_{k-2} halves the Newton iterations of the plain
- * previous-state guess on the Case II models (see the benchmark notes in
- * the README).
+ * g = 2 g_{k-1} - g_{k-2} about halves the Newton iterations of the plain
+ * previous-state guess (golden models at tolerance 1e-6, updates per step
+ * with / without: case1 1.47/1.80, M1 1.07/2.02, M2 0.98/1.77,
+ * M3 1.12/2.07, M3val 1.13/1.48).
  */
 #include "solver.h"
 

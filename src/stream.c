@@ -107,6 +107,14 @@ int stream_object_is_str(const msgpack_object *o, const char *s)
 }
 
 /* Fill the unpacker; returns 1 if bytes were added, 0 at the end of input. */
+/* zlib's messages name "<fd:N>"; we name the file ourselves */
+static const char *zmessage(gzFile gz, int *zerr)
+{
+	const char *msg = gzerror(gz, zerr);
+	const char *p = strstr(msg, ">: ");
+	return (msg[0] == '<' && p) ? p + 3 : msg;
+}
+
 static int fill(struct stream_reader *r, struct err *e)
 {
 	if (!msgpack_unpacker_reserve_buffer(&r->up, READ_CHUNK))
@@ -115,7 +123,7 @@ static int fill(struct stream_reader *r, struct err *e)
 		       (unsigned)msgpack_unpacker_buffer_capacity(&r->up));
 	if (n < 0 || (n == 0 && !gzeof(r->gz))) {
 		int zerr;
-		const char *msg = gzerror(r->gz, &zerr);
+		const char *msg = zmessage(r->gz, &zerr);
 		r->eof = 1;
 		if (zerr == Z_ERRNO)
 			msg = strerror(errno);
@@ -124,7 +132,7 @@ static int fill(struct stream_reader *r, struct err *e)
 	if (n == 0) {
 		/* zlib reports a gzip member cut short only as a short read */
 		int zerr;
-		const char *msg = gzerror(r->gz, &zerr);
+		const char *msg = zmessage(r->gz, &zerr);
 		r->eof = 1;
 		if (zerr != Z_OK && zerr != Z_STREAM_END)
 			return err_set(e, ERR_INPUT, "%s: read error after record %ld: %s", r->name, r->record, msg);
@@ -337,12 +345,20 @@ int stream_writer_open(struct stream_writer *w, const char *path, int compress, 
 	} else {
 		if (!(w->path = strdup(path)))
 			return err_set(e, ERR_NOMEM, "out of memory");
-		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		int exists = stat(path, &st) == 0;
+		if (exists && !S_ISREG(st.st_mode)) {
 			/* a device or a pipe: renaming over it would replace it */
 			w->fd = open(path, O_WRONLY | O_TRUNC);
 		} else {
-			char *copy = strdup(path), *base = strdup(path);
-			size_t n = strlen(path) + 32;
+			/* through a symbolic link, replace the file it names */
+			char *real = exists ? realpath(path, NULL) : NULL;
+			const char *target = real ? real : path;
+			char *copy = strdup(target), *base = strdup(target);
+			size_t n = strlen(target) + 32;
+			if (real) {
+				free(w->path);
+				w->path = real;
+			}
 			if (!copy || !base || !(w->tmp = malloc(n))) {
 				free(copy);
 				free(base);
@@ -353,9 +369,11 @@ int stream_writer_open(struct stream_writer *w, const char *path, int compress, 
 			free(base);
 			w->fd = mkstemp(w->tmp);
 			if (w->fd >= 0) {
+				/* the mode an existing file had, else 0666 less umask */
 				mode_t mask = umask(0);
 				umask(mask);
-				if (fchmod(w->fd, 0666 & ~mask) != 0) {
+				mode_t mode = exists ? (st.st_mode & 07777) : (0666 & ~mask);
+				if (fchmod(w->fd, mode) != 0) {
 					/* permissions stay 0600: safe, merely unusual */
 				}
 			} else {
@@ -367,9 +385,13 @@ int stream_writer_open(struct stream_writer *w, const char *path, int compress, 
 			return err_set(e, ERR_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
 	}
 	if (compress) {
-		if (!(w->gz = gzdopen(w->fd, "wb6")))
+		/* zlib gets its own descriptor; w->fd stays for fsync */
+		int zfd = dup(w->fd);
+		if (zfd < 0 || !(w->gz = gzdopen(zfd, "wb6"))) {
+			if (zfd >= 0)
+				close(zfd);
 			return err_set(e, ERR_NOMEM, "out of memory");
-		w->fd = -1;
+		}
 	}
 	return 0;
 }
@@ -428,18 +450,17 @@ int stream_writer_commit(struct stream_writer *w, struct err *e)
 		if (zrc != Z_OK)
 			return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w),
 				       zrc == Z_ERRNO ? strerror(errno) : "compression error");
-	} else {
-		if (w->tmp && fsync(w->fd) != 0) {
-			rc = errno;
-			close(w->fd);
-			w->fd = -1;
-			return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w), strerror(rc));
-		}
-		int fd = w->fd;
-		w->fd = -1;
-		if (close(fd) != 0)
-			return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w), strerror(errno));
 	}
+	if (w->tmp && fsync(w->fd) != 0) {
+		rc = errno;
+		close(w->fd);
+		w->fd = -1;
+		return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w), strerror(rc));
+	}
+	int fd = w->fd;
+	w->fd = -1;
+	if (close(fd) != 0)
+		return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w), strerror(errno));
 	if (w->tmp) {
 		if (rename(w->tmp, w->path) != 0)
 			return err_set(e, ERR_RUNTIME, "%s: cannot rename %s into place: %s", w->path, w->tmp,
@@ -452,6 +473,11 @@ int stream_writer_commit(struct stream_writer *w, struct err *e)
 
 void stream_writer_free(struct stream_writer *w)
 {
+	/* Output to stdout or a device is not atomic anyway: what was
+	 * produced before a failure still goes out. A named file's temporary
+	 * is removed instead. */
+	if (!w->tmp && !w->error && !w->nomem && w->len && (w->fd >= 0 || w->gz))
+		write_all(w);
 	if (w->gz)
 		gzclose(w->gz);
 	if (w->fd >= 0)

@@ -91,8 +91,9 @@ struct stream_writer {
 };
 
 /* Open path ("-" or NULL: stdout); compress with gzip when `compress`.
- * A regular file (or a new one) is written through a temporary file; a
- * device or pipe (/dev/null, /dev/stdout) is written directly. */
+ * A regular file (or a new one) is written through a temporary file beside
+ * it (beside the file a symbolic link names) and keeps an existing file's
+ * mode; a device or pipe (/dev/null, /dev/stdout) is written directly. */
 BF_RESULT int stream_writer_open(struct stream_writer *w, const char *path, int compress, struct err *e);
 
 /* The packer to pack maps with. Its errors are sticky and reported by
@@ -107,7 +108,8 @@ int stream_writer_write(void *w, const char *buf, size_t len);
 BF_RESULT int stream_writer_flush(struct stream_writer *w, int force, struct err *e);
 
 /* Flush, close and rename into place. After a failed commit, or without a
- * commit, stream_writer_free removes the temporary file. */
+ * commit, stream_writer_free removes the temporary file; for stdout or a
+ * device it writes out what was buffered, whole records only. */
 BF_RESULT int stream_writer_commit(struct stream_writer *w, struct err *e);
 void stream_writer_free(struct stream_writer *w);
 
