@@ -9,6 +9,7 @@
  */
 #include "mpjson.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,10 @@ void mpjson_format_double(char *buf, size_t size, double x)
 		snprintf(buf, size, x > 0 ? "Infinity" : "-Infinity");
 		return;
 	}
-	for (int prec = 15; prec <= 17; prec++) {
+	/* 15 digits always read back uniquely for normal doubles, and %g drops
+	 * trailing zeros, so starting there finds the shortest form; a
+	 * subnormal has fewer significant bits and may need fewer digits */
+	for (int prec = fabs(x) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
 		snprintf(buf, size, "%.*g", prec, x);
 		if (strtod(buf, NULL) == x)
 			break;
@@ -158,7 +162,8 @@ int mpjson_print(const msgpack_object *o, mpjson_write_fn w, void *d)
 static char *rewrite_specials(const char *text, size_t len)
 {
 	static const char *const tok[] = {"-Infinity", "Infinity", "NaN"};
-	char *out = malloc(len * 3 + 1), *o = out;
+	/* the longest rewrite: NaN (3 bytes) becomes "\\u0001NaN" (11) */
+	char *out = malloc(len * 4 + 1), *o = out;
 	int in_str = 0;
 
 	if (!out)

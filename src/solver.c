@@ -52,16 +52,17 @@ static inline enum solver_status newton_n(struct solver *s, int n, const double 
 
 	for (int it = 0;; it++) {
 		residual_eval_n(&s->p, n, g, g_prev, Q);
-		double norm = 0;
+		double norm = 0, sum = 0;
 		for (int i = 0; i < d; i++) {
 			double a = fabs(Q[i]);
 			norm = a > norm ? a : norm;
+			sum += a; /* NaN anywhere makes the sum NaN; the max skips it */
 		}
 		*iters = it;
+		if (!isfinite(sum))
+			return SOLVER_NONFINITE;
 		if (norm < tol)
 			return SOLVER_OK;
-		if (!isfinite(norm) || isnan(Q[0]))
-			return SOLVER_NONFINITE;
 		if (it == max_it)
 			return SOLVER_NO_CONVERGENCE;
 		residual_jacobian_n(&s->p, n, g, g_prev, J);

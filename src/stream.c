@@ -3,7 +3,8 @@
  *
  * Reader invariants: `msg` owns the current record's zone, `header_zone`
  * the first header's; `record` counts every record seen, shard or not;
- * after a parse error or a truncated input the reader stays at its end.
+ * after any error (a parse error, a truncated input, a disagreeing
+ * header) `dead` is set and every later call fails at once.
  * Writer invariants: every byte packed goes through pack_write into `buf`;
  * the first failure (memory or write) is kept in nomem/error and reported
  * by the next flush or commit; `tmp` is set until the output is renamed.
@@ -163,8 +164,20 @@ static int take_header(struct stream_reader *r, struct err *e)
 	return 0;
 }
 
+static int next_object(struct stream_reader *r, const msgpack_object **rec, struct err *e);
+
 static int next_raw(struct stream_reader *r, const msgpack_object **rec, struct err *e)
 {
+	int rc = next_object(r, rec, e);
+	if (rc < 0)
+		r->dead = 1;
+	return rc;
+}
+
+static int next_object(struct stream_reader *r, const msgpack_object **rec, struct err *e)
+{
+	if (r->dead)
+		return err_set(e, ERR_INPUT, "%s: cannot read on after an error at record %ld", r->name, r->record);
 	for (;;) {
 		msgpack_unpack_return ret = MSGPACK_UNPACK_CONTINUE;
 		if (!r->eof || msgpack_unpacker_message_size(&r->up) > 0)

@@ -38,6 +38,7 @@ struct stream_reader {
 	long record;             /* number of the last record read (1-based) */
 	unsigned shard_i, shard_k; /* keep records with (record-1) % k == i */
 	int eof;
+	int dead;                /* an error was returned: nothing more is read */
 	void *parked;           /* the first record, read ahead by peek_header */
 };
 
