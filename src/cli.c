@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -97,6 +98,19 @@ int cli_parse_list(const char *arg, const char *opt, long lo, long hi, int **out
 	*out = v;
 	*n = u;
 	return 0;
+}
+
+int cli_bad_option(int c, char **argv, struct err *e)
+{
+	const char *arg = argv[optind - 1];
+	char shortopt[3] = {'-', (char)optopt, 0};
+
+	/* a short option's letter is in optopt; a long one's is 0 */
+	if (optopt && !(arg[0] == '-' && arg[1] == '-'))
+		arg = shortopt;
+	if (c == ':')
+		return err_set(e, ERR_INPUT, "option '%s' needs a value", arg);
+	return err_set(e, ERR_INPUT, "unknown or ambiguous option '%s'", arg);
 }
 
 void cli_print_version(const char *prog)

@@ -26,6 +26,11 @@ BF_RESULT int cli_parse_shard(const char *arg, unsigned *i, unsigned *k, struct 
 BF_RESULT int cli_parse_list(const char *arg, const char *opt, long lo, long hi, int **out, int *n,
 			     struct err *e);
 
+/* The error for getopt_long's ':' (missing value) or '?' (unknown or
+ * ambiguous option) return `c`, naming the option as the user wrote it,
+ * also inside a bundle such as -qx. */
+int cli_bad_option(int c, char **argv, struct err *e);
+
 /* Print "prog VERSION" to stdout. */
 void cli_print_version(const char *prog);
 

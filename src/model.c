@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *const known_keys[] = {
 	"species", "dt", "steps", "eta", "phi0", "psi0", "gamma0", "nutrients",
@@ -238,6 +239,9 @@ int model_load(struct model *m, const char *path, struct err *e)
 	int rc;
 
 	memset(m, 0, sizeof *m);
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return err_set(e, ERR_INPUT, "%s: is a directory, not a model file", path);
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		if (je.line < 1)

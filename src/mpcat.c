@@ -136,8 +136,7 @@ static int parse_options(int argc, char **argv, struct mpcat *c, struct err *e)
 		case 'q': c->quiet = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case OPT_VERSION: cli_print_version("mpcat"); exit(0);
-		case ':': return err_set(e, ERR_INPUT, "option '%s' needs a value", argv[optind - 1]);
-		default: return err_set(e, ERR_INPUT, "unknown or ambiguous option '%s'", argv[optind - 1]);
+		default: return cli_bad_option(opt, argv, e);
 		}
 		if (rc)
 			return rc;
@@ -370,8 +369,7 @@ int main(int argc, char **argv)
 			fputs("usage: mpcat [--json|--tsv|--msgpack|--from-json] [options]; see mpcat --help\n", stderr);
 		goto end;
 	}
-	if ((rc = stream_writer_open(&c.w, c.out, c.compress, &e)))
-		goto end;
+	rc = stream_writer_open(&c.w, c.out, c.compress, &e);
 	for (int i = 0; i < c.n_inputs && !done(&c) && !rc; i++) {
 		const char *path = c.inputs[i];
 		rc = c.mode == MODE_FROM_JSON ? from_json(&c, path, &e) : cat(&c, path, &e);

@@ -158,56 +158,89 @@ int mpjson_print(const msgpack_object *o, mpjson_write_fn w, void *d)
 	}
 }
 
-/* Rewrite bare NaN, Infinity, -Infinity outside strings as tagged strings. */
-static char *rewrite_specials(const char *text, size_t len)
+/* Rewrite bare NaN, Infinity, -Infinity outside strings as tagged strings;
+ * from[k] gets the input offset of output byte k, so that an error in the
+ * rewritten text can be reported at the user's column. */
+static char *rewrite_specials(const char *text, size_t len, size_t **from)
 {
 	static const char *const tok[] = {"-Infinity", "Infinity", "NaN"};
-	/* the longest rewrite: NaN (3 bytes) becomes "\\u0001NaN" (11) */
-	char *out = malloc(len * 4 + 1), *o = out;
+	/* the longest rewrite: NaN (3 bytes) becomes "\u0001NaN" (11) */
+	size_t cap = len * 4 + 1, k = 0;
+	char *out = malloc(cap);
+	size_t *map = malloc(cap * sizeof *map);
 	int in_str = 0;
 
-	if (!out)
+	if (!out || !map) {
+		free(out);
+		free(map);
 		return NULL;
+	}
 	for (size_t i = 0; i < len;) {
 		char c = text[i];
-		if (in_str) {
-			*o++ = c;
-			i++;
-			if (c == '\\' && i < len)
-				*o++ = text[i++];
-			else if (c == '"')
-				in_str = 0;
-			continue;
-		}
-		if (c == '"')
-			in_str = 1;
 		int hit = 0;
-		for (int t = 0; t < 3 && !hit; t++) {
-			size_t n = strlen(tok[t]);
-			if (i + n <= len && !memcmp(text + i, tok[t], n)) {
-				o += sprintf(o, "\"" TAG "%s\"", tok[t]);
-				i += n;
-				hit = 1;
+		if (!in_str) {
+			for (int t = 0; t < 3 && !hit; t++) {
+				size_t n = strlen(tok[t]);
+				if (i + n <= len && !memcmp(text + i, tok[t], n)) {
+					size_t w = (size_t)sprintf(out + k, "\"" TAG "%s\"", tok[t]);
+					for (size_t j = 0; j < w; j++)
+						map[k + j] = i;
+					k += w;
+					i += n;
+					hit = 1;
+				}
 			}
+			if (hit)
+				continue;
+			in_str = c == '"';
+		} else if (c == '\\' && i + 1 < len) {
+			map[k] = i;
+			out[k++] = text[i++];
+		} else if (c == '"') {
+			in_str = 0;
 		}
-		if (!hit)
-			*o++ = text[i++];
+		map[k] = i;
+		out[k++] = text[i++];
 	}
-	*o = 0;
+	map[k] = len;
+	out[k] = 0;
+	*from = map;
 	return out;
+}
+
+/* jansson's message, with our tagged strings shown as the user wrote them */
+static void untag(char *msg)
+{
+	static const char *const tok[] = {"-Infinity", "Infinity", "NaN"};
+	for (int t = 0; t < 3; t++) {
+		char tagged[32];
+		snprintf(tagged, sizeof tagged, "\"" TAG "%s\"", tok[t]);
+		for (char *p; (p = strstr(msg, tagged));) {
+			size_t n = strlen(tok[t]), tl = strlen(tagged);
+			memcpy(p, tok[t], n);
+			memmove(p + n, p + tl, strlen(p + tl) + 1);
+		}
+	}
 }
 
 int mpjson_parse(const char *text, size_t len, json_t **out, const char *where, struct err *e)
 {
 	json_error_t je;
-	char *t = rewrite_specials(text, len);
+	size_t *from;
+	char *t = rewrite_specials(text, len, &from);
 
 	if (!t)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	*out = json_loads(t, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	/* jansson's column is that of the last byte it read; all bytes of a
+	 * tagged token map to the token's first byte in the user's text */
+	size_t pos = je.position > 0 && (size_t)je.position <= strlen(t) ? from[je.position - 1] : 0;
 	free(t);
-	if (!*out)
-		return err_set(e, ERR_INPUT, "%s: column %d: %s", where, je.column, je.text);
+	free(from);
+	if (!*out) {
+		untag(je.text);
+		return err_set(e, ERR_INPUT, "%s: column %zu: %s", where, pos + 1, je.text);
+	}
 	return 0;
 }
 

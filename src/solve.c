@@ -125,8 +125,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 			break;
 		case OPT_SHARD: rc = cli_parse_shard(optarg, &o->shard_i, &o->shard_k, e); break;
 		case OPT_PROGRESS: o->progress = 1; break;
-		case ':': return err_set(e, ERR_INPUT, "option '%s' needs a value", argv[optind - 1]);
-		default: return err_set(e, ERR_INPUT, "unknown or ambiguous option '%s'", argv[optind - 1]);
+		default: return cli_bad_option(c, argv, e);
 		}
 		if (rc)
 			return rc;
