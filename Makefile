@@ -64,3 +64,4 @@ clean:
 
 .PHONY: all check demo bench install clean
 .DELETE_ON_ERROR:
+.SECONDARY:
