@@ -89,6 +89,12 @@ enum solver_status solver_step(struct solver *s, int k, const double *g_prev, do
 
 void solver_run(struct solver *s, const int *save, int n_save, double *out, struct solver_outcome *o)
 {
+	solver_run_hooked(s, save, n_save, out, NULL, NULL, o);
+}
+
+void solver_run_hooked(struct solver *s, const int *save, int n_save, double *out, solver_hook_fn hook,
+		       void *ctx, struct solver_outcome *o)
+{
 	const struct model *m = s->m;
 	const int d = s->dim, n = m->species;
 	double buf[3][LINALG_MAX];
@@ -110,6 +116,11 @@ void solver_run(struct solver *s, const int *save, int n_save, double *out, stru
 		enum solver_status st = solver_step(s, k, g1, g, &iters);
 		o->newton_iterations += iters;
 		if (st != SOLVER_OK) {
+			o->status = st;
+			o->step = k;
+			break;
+		}
+		if (hook && (st = hook(ctx, s, k, g1, g)) != SOLVER_OK) {
 			o->status = st;
 			o->step = k;
 			break;

@@ -54,6 +54,16 @@ enum solver_status solver_step(struct solver *s, int k, const double *g_prev, do
  * 0), or at the first failing step, with the outcome saying so. */
 void solver_run(struct solver *s, const int *save, int n_save, double *out, struct solver_outcome *o);
 
+/* Called after each converged step k >= 1 with g_{k-1} and g_k (the
+ * sensitivities ride along this way); a status other than SOLVER_OK stops
+ * the run with that status at step k. */
+typedef enum solver_status (*solver_hook_fn)(void *ctx, struct solver *s, int k, const double *g_prev,
+					     const double *g);
+
+/* solver_run with a hook after every step (hook may be NULL). */
+void solver_run_hooked(struct solver *s, const int *save, int n_save, double *out, solver_hook_fn hook,
+		       void *ctx, struct solver_outcome *o);
+
 /* A message for a status, e.g. "newton did not converge". */
 const char *solver_status_string(enum solver_status st);
 

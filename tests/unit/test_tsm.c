@@ -1,0 +1,164 @@
+/*
+ * test_tsm: the tangent-linear sensitivities against the golden files
+ * (d state / d theta by central differences of whole trajectories from the
+ * seed's solver at Newton tolerance 1e-13; DESIGN §6) and against our own
+ * central differences of whole trajectories.
+ *
+ * Tolerance: 1e-6 relative (issue 3) plus the truncation error of the
+ * golden central difference itself. That error is not negligible: with
+ * h = 1e-5 max(1, |theta|), a small parameter such as b1 = 0.1 is stepped
+ * by 1e-4 of itself, and the golden M1 d phi_1/d b1 at step 1500 is
+ * 6e-6 (relative) off the h -> 0 limit (our central differences at
+ * h = 1e-4, 1e-5, 1e-6: 2.23230e-3, 2.2336545e-3, 2.2336682e-3, against
+ * the recursion's 2.2336683e-3). The truncation error is estimated per
+ * entry by Richardson from our own trajectories, T = 4/3 (D(h) - D(h/2)),
+ * and allowed twice; so is the rounding noise of a central difference of
+ * states computed to full precision, 4 eps max(|g|, 1) / h (about 1e-10 for
+ * the golden h; a Newton solution's error spreads over all components, so
+ * a small component is as noisy as the O(1) ones; this matters for entries
+ * near 1e-6, e.g. M3val d psi_4/d a11 at step 900, 2.5e-6, where the golden
+ * and our value differ by 9.5e-12). gamma enters every phi equation as
+ * gamma/eta_i, so the golden Newton tolerance of 1e-13 on max|Q| leaves it
+ * uncertain by about 1e-13 eta, and its differences by that over h (1e-8;
+ * M3val d gamma/d b4 at step 1350 differs by 1.1e-8). Entries at or below 1e-9 are differences of rounding
+ * noise and are not compared (issue 3).
+ */
+#include <float.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tsm.h"
+
+#define GOLDEN_TOLERANCE 1e-13 /* Newton, max|Q|, of the golden runs */
+
+#ifndef DATA_DIR
+#define DATA_DIR "tests/data/golden"
+#endif
+
+static void check_golden(const char *name)
+{
+	char path[512];
+	json_error_t je;
+	struct model m;
+	struct tsm t;
+	struct err e;
+
+	snprintf(path, sizeof path, "%s/%s.json", DATA_DIR, name);
+	json_t *root = json_load_file(path, 0, &je);
+	assert_non_null(root);
+	json_t *mo = json_deep_copy(json_object_get(root, "model"));
+	json_object_set_new(mo, "tolerance", json_real(1e-12));
+	assert_int_equal(model_from_json(&m, mo, path, &e), 0);
+	json_decref(mo);
+	assert_int_equal(tsm_init(&t, &m, &e), 0);
+
+	double theta[MODEL_MAX_THETA];
+	json_t *th = json_object_get(root, "theta");
+	for (int p = 0; p < m.n_theta; p++)
+		theta[p] = json_number_value(json_array_get(th, (size_t)p));
+	json_t *sens = json_object_get(root, "sensitivity");
+	json_t *steps = json_object_get(sens, "steps"), *ref = json_object_get(sens, "d_state_d_theta");
+	int ns = (int)json_array_size(steps), d = model_state_size(&m), P = m.n_theta;
+	int *save = malloc(sizeof(int) * (size_t)ns);
+	double *states = malloc(sizeof(double) * (size_t)(ns * d));
+	double *ds = malloc(sizeof(double) * (size_t)(ns * d * P));
+	assert_non_null(save);
+	assert_non_null(states);
+	assert_non_null(ds);
+	for (int r = 0; r < ns; r++)
+		save[r] = (int)json_integer_value(json_array_get(steps, (size_t)r));
+
+	struct solver_outcome o;
+	tsm_run(&t, theta, save, ns, states, ds, &o);
+	assert_int_equal(o.status, SOLVER_OK);
+	assert_int_equal(o.saved, ns);
+
+	/* our own central differences at the golden h and at h/2 */
+	double *dh = malloc(sizeof(double) * (size_t)(ns * d * P));
+	double *dh2 = malloc(sizeof(double) * (size_t)(ns * d * P));
+	double *gp = malloc(sizeof(double) * (size_t)(ns * d)), *gm = malloc(sizeof(double) * (size_t)(ns * d));
+	assert_non_null(dh);
+	assert_non_null(dh2);
+	assert_non_null(gp);
+	assert_non_null(gm);
+	for (int p = 0; p < P; p++)
+		for (int half = 0; half < 2; half++) {
+			double h = 1e-5 * fmax(1.0, fabs(theta[p])) / (half ? 2 : 1), tp[MODEL_MAX_THETA];
+			struct solver_outcome oo;
+			memcpy(tp, theta, sizeof tp);
+			tp[p] = theta[p] + h;
+			solver_init(&t.s, &m, tp);
+			solver_run(&t.s, save, ns, gp, &oo);
+			assert_int_equal(oo.status, SOLVER_OK);
+			tp[p] = theta[p] - h;
+			solver_init(&t.s, &m, tp);
+			solver_run(&t.s, save, ns, gm, &oo);
+			assert_int_equal(oo.status, SOLVER_OK);
+			for (int i = 0; i < ns * d; i++)
+				(half ? dh2 : dh)[(size_t)i * P + p] = (gp[i] - gm[i]) / (2 * h);
+		}
+
+	double worst = 0;
+	int compared = 0;
+	for (int r = 0; r < ns; r++)
+		for (int s = 0; s < d; s++)
+			for (int p = 0; p < P; p++) {
+				double g = json_number_value(
+					json_array_get(json_array_get(json_array_get(ref, (size_t)r), (size_t)s), (size_t)p));
+				double v = ds[((size_t)r * d + s) * P + p];
+				if (fabs(g) <= 1e-9)
+					continue;
+				size_t at = ((size_t)r * d + s) * P + p;
+				double trunc = 4.0 / 3.0 * fabs(dh[at] - dh2[at]);
+				double h = 1e-5 * fmax(1.0, fabs(theta[p]));
+				double noise = 4 * DBL_EPSILON * fmax(fabs(states[(size_t)r * d + s]), 1.0) / h;
+				if (s == d - 1) /* gamma: converged only to the golden's 1e-13 */
+					noise += GOLDEN_TOLERANCE * m.eta[0] / h;
+				double tol = 1e-6 * fabs(g) + 2 * trunc + noise;
+				double ratio = fabs(v - g) / tol;
+				compared++;
+				if (ratio > worst)
+					worst = ratio;
+				if (ratio > 1)
+					fail_msg("%s: step %d state %d param %s: ours %.12g, golden %.12g, "
+						 "allowed %.3g (1e-6 relative + twice the golden's truncation %.3g)",
+						 name, save[r], s, m.names[p], v, g, tol, trunc);
+			}
+	assert_true(compared > ns * d); /* the check compared something real */
+	print_message("%s: worst error %.3g of the allowance over %d entries\n", name, worst, compared);
+	free(dh);
+	free(dh2);
+	free(gp);
+	free(gm);
+	free(save);
+	free(states);
+	free(ds);
+	tsm_free(&t);
+	model_free(&m);
+	json_decref(root);
+}
+
+static void test_case1(void **state) { (void)state; check_golden("case1"); }
+static void test_case2_M1(void **state) { (void)state; check_golden("case2_M1"); }
+static void test_case2_M2(void **state) { (void)state; check_golden("case2_M2"); }
+static void test_case2_M3(void **state) { (void)state; check_golden("case2_M3"); }
+static void test_case2_M3val(void **state) { (void)state; check_golden("case2_M3val"); }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_case1),
+		cmocka_unit_test(test_case2_M1),
+		cmocka_unit_test(test_case2_M2),
+		cmocka_unit_test(test_case2_M3),
+		cmocka_unit_test(test_case2_M3val),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
