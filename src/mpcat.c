@@ -279,9 +279,10 @@ static int emit_header(struct mpcat *c, struct stream_reader *r, struct err *e)
 	case MODE_JSON:
 		if (c->no_header)
 			return 0;
-		if (mpjson_print(h, stream_writer_write, &c->w) || stream_writer_write(&c->w, "\n", 1))
-			return stream_writer_flush(&c->w, 0, e);
-		return 0;
+		/* a failed write is sticky; the flush reports it */
+		if (mpjson_print(h, stream_writer_write, &c->w) == 0)
+			stream_writer_write(&c->w, "\n", 1);
+		return stream_writer_flush(&c->w, 0, e);
 	case MODE_MSGPACK:
 		if (c->header_done) {
 			if (!msgpack_object_equal(*h, *stream_reader_header(&c->first)))

@@ -242,7 +242,6 @@ struct parked {
 
 int stream_reader_peek_header(struct stream_reader *r, struct err *e)
 {
-	(void)e;
 	if (r->parked)
 		return 0;
 	struct parked *p = malloc(sizeof *p);

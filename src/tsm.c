@@ -74,7 +74,6 @@ static enum solver_status tsm_step(void *ctx, struct solver *s, int k, const dou
 	const double idt = s->p.inv_dt;
 	double col[LINALG_MAX];
 
-	(void)go;
 	residual_jacobian(&s->p, g, go, t->J);
 	if (linalg_lu_factor(t->J, d, t->piv))
 		return SOLVER_SINGULAR;

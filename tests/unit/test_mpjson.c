@@ -104,6 +104,20 @@ static int significant_digits(const char *s)
 	return n - trailing_zeros;
 }
 
+/* No %.*g with fewer significant digits than buf reads back to x. */
+static void assert_no_shorter_form(double x, const char *buf)
+{
+	char shorter[400]; /* %.*g of a double can take 300+ characters */
+	int digits = significant_digits(buf);
+
+	for (int p = 1; p < digits; p++) {
+		snprintf(shorter, sizeof shorter, "%.*g", p, x);
+		if (strtod(shorter, NULL) == x)
+			fail_msg("%a printed as \"%s\" (%d digits), but \"%s\" reads back too", x, buf, digits,
+				 shorter);
+	}
+}
+
 /* For random doubles (random bit patterns, so every exponent): the text
  * reads back to the same double (bit for bit), shows it is a float ('.' or
  * an exponent), and is shortest: no printf precision with fewer
@@ -138,13 +152,7 @@ static void test_format_random_shortest(void **state)
 			fail_msg("%a printed as \"%s\" reads back as %a", x, buf, y);
 		if (!strpbrk(buf, ".e"))
 			fail_msg("%a printed as \"%s\": neither '.' nor an exponent", x, buf);
-		int digits = significant_digits(buf);
-		for (int p = 1; p < digits; p++) {
-			snprintf(shorter, sizeof shorter, "%.*g", p, x);
-			if (strtod(shorter, NULL) == x)
-				fail_msg("%a printed as \"%s\" (%d digits), but \"%s\" reads back too", x, buf,
-					 digits, shorter);
-		}
+		assert_no_shorter_form(x, buf);
 		tried++;
 	}
 }
@@ -155,7 +163,7 @@ static void test_format_subnormal(void **state)
 {
 	(void)state;
 	struct rng r;
-	char buf[32], shorter[400];
+	char buf[32];
 
 	/* round trip */
 	rng_init(&r, rng_key(42, 2));
@@ -177,13 +185,7 @@ static void test_format_subnormal(void **state)
 		double x;
 		memcpy(&x, &bits, sizeof x);
 		mpjson_format_double(buf, sizeof buf, x);
-		int digits = significant_digits(buf);
-		for (int p = 1; p < digits; p++) {
-			snprintf(shorter, sizeof shorter, "%.*g", p, x);
-			if (strtod(shorter, NULL) == x)
-				fail_msg("%a printed as \"%s\" (%d digits), but \"%s\" reads back too", x, buf,
-					 digits, shorter);
-		}
+		assert_no_shorter_form(x, buf);
 	}
 }
 

@@ -446,6 +446,18 @@ static void test_concatenated(void **state)
 	stream_reader_free(&r);
 }
 
+/* cat a b into s->path, a 3 theta records, b 2 records of another kind,
+ * and open it; a and b (256 bytes each) get the parts' names. */
+static void open_disagreeing(struct scratch *s, struct stream_reader *r, char *a, char *b)
+{
+	join(a, 256, s, "a.mpk");
+	join(b, 256, s, "b.mpk");
+	write_stream(a, 0, "theta", 1, 3);
+	write_stream(b, 0, "trajectory", 4, 2);
+	cat(s->path, a, b);
+	open_reader(r, s->path);
+}
+
 /* cat a b with different headers is an error that says so. */
 static void test_disagreeing_header(void **state)
 {
@@ -456,14 +468,8 @@ static void test_disagreeing_header(void **state)
 	long ids[16];
 	int n;
 
-	join(a, sizeof a, s, "a.mpk");
-	join(b, sizeof b, s, "b.mpk");
-	write_stream(a, 0, "theta", 1, 3);
-
 	/* another kind */
-	write_stream(b, 0, "trajectory", 4, 2);
-	cat(s->path, a, b);
-	open_reader(&r, s->path);
+	open_disagreeing(s, &r, a, b);
 	assert_int_equal(read_ids(&r, ids, 16, &n, &e), ERR_INPUT);
 	assert_int_equal(n, 3);
 	assert_non_null(strstr(e.msg, s->path));
@@ -497,12 +503,7 @@ static void test_disagreeing_header_stays_at_end(void **state)
 	long ids[16];
 	int n;
 
-	join(a, sizeof a, s, "a.mpk");
-	join(b, sizeof b, s, "b.mpk");
-	write_stream(a, 0, "theta", 1, 3);
-	write_stream(b, 0, "trajectory", 4, 2);
-	cat(s->path, a, b);
-	open_reader(&r, s->path);
+	open_disagreeing(s, &r, a, b);
 	assert_int_equal(read_ids(&r, ids, 16, &n, &e), ERR_INPUT);
 	assert_stays_at_end(&r, "a disagreeing header");
 	stream_reader_free(&r);
