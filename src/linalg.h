@@ -81,6 +81,49 @@ static inline void linalg_lu_solve_n(const double *restrict lu, int n,
 	}
 }
 
+/* Solve (LU) X = B in place for the n x m matrix B (row-major, row stride
+ * m): every column of B is a right-hand side. The innermost loops run along
+ * a row of B, so they vectorise however small n is (the sensitivities of a
+ * step are m = P right-hand sides of one factorisation). */
+static inline void linalg_lu_solve_multi_n(const double *restrict lu, int n, const int *restrict piv,
+					   double *restrict B, int m)
+{
+	for (int k = 0; k < n; k++) {
+		int p = piv[k];
+		if (p != k)
+			for (int c = 0; c < m; c++) {
+				double t = B[k * m + c];
+				B[k * m + c] = B[p * m + c];
+				B[p * m + c] = t;
+			}
+	}
+	for (int i = 1; i < n; i++) {
+		double *bi = B + i * m;
+		for (int j = 0; j < i; j++) {
+			double l = lu[i * n + j];
+			if (l == 0.0)
+				continue;
+			const double *bj = B + j * m;
+			for (int c = 0; c < m; c++)
+				bi[c] -= l * bj[c];
+		}
+	}
+	for (int i = n - 1; i >= 0; i--) {
+		double *bi = B + i * m;
+		for (int j = i + 1; j < n; j++) {
+			double u = lu[i * n + j];
+			if (u == 0.0)
+				continue;
+			const double *bj = B + j * m;
+			for (int c = 0; c < m; c++)
+				bi[c] -= u * bj[c];
+		}
+		double inv = 1.0 / lu[i * n + i];
+		for (int c = 0; c < m; c++)
+			bi[c] *= inv;
+	}
+}
+
 BF_RESULT int linalg_lu_factor(double *a, int n, int *piv);
 void linalg_lu_solve(const double *lu, int n, const int *piv, double *b);
 

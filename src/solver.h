@@ -1,7 +1,7 @@
 /*
  * solver: the implicit-Euler time stepper with Newton's method (DESIGN §1).
  *
- * Each step solves Q(g_k, g_{k-1}; theta) = 0 from a linear-extrapolation
+ * Each step solves Q(g_k, g_{k-1}; theta) = 0 from a quadratic-extrapolation
  * predictor, with a full Newton update per iteration; after every update
  * phi, phi_0 and psi are clamped to >= SOLVER_CLAMP. A step has converged
  * when max|Q| < tolerance at the current iterate (checked before the
@@ -33,6 +33,7 @@ struct solver {
 	double Q[LINALG_MAX];
 	double J[LINALG_MAX * LINALG_MAX]; /* LU of the last Jacobian factored */
 	int piv[LINALG_MAX];
+	int reuse; /* set by tsm: J, piv hold dQ/dg at g_{k-1}; cleared by each step */
 };
 
 struct solver_outcome {

@@ -10,8 +10,13 @@
  * seed's code drops; with it the result matches finite differences of
  * whole trajectories (the golden files) to about 1e-6 relative.
  *
- * A struct tsm owns its workspace (two d x P matrices); running allocates
- * nothing. One per thread.
+ * The sensitivities are taken for a chosen set of parameters, the columns
+ * (all of them by default; the likelihood needs only those that carry
+ * variance). The moments of the observables phibar_i = phi_i psi_i follow
+ * from them to first order.
+ *
+ * A struct tsm owns its workspace: running allocates nothing. One per
+ * thread.
  */
 #ifndef BF_TSM_H
 #define BF_TSM_H
@@ -21,25 +26,50 @@
 struct tsm {
 	struct solver s;
 	const struct model *m;
-	int d, P;
-	double *x, *x_next;   /* d x P, row-major: x[state * P + param] */
+	int d, P;                       /* state size, columns */
+	int param[MODEL_MAX_THETA];     /* column c is d / d theta_param[c] */
+	/* column of a_ij for row i's (A Phi)_i (both orders), of b_i; -1 if
+	 * that parameter is not a column */
+	int acol[MODEL_MAX_SPECIES * MODEL_MAX_SPECIES];
+	int bcol[MODEL_MAX_SPECIES];
+	double *x, *x_next;             /* d x P, row-major: x[state * P + column] */
 	double J[LINALG_MAX * LINALG_MAX];
 	int piv[LINALG_MAX];
-	const int *save;      /* the run's saved steps, for the hook */
+	const int *save;                /* the run's saved steps, for the hook */
 	int n_save, r;
-	double *out;          /* n_save x d x P */
+	double *out;                    /* n_save x d x P */
 };
 
-BF_RESULT int tsm_init(struct tsm *t, const struct model *m, struct err *e);
+/* Sensitivities with respect to params[0..n_params-1] (ascending indices
+ * into theta, no repeats), or to every parameter when params is NULL. */
+BF_RESULT int tsm_init(struct tsm *t, const struct model *m, const int *params, int n_params,
+		       struct err *e);
 void tsm_free(struct tsm *t);
 
 /* Solve at theta and propagate the sensitivities; at each save[r] (as in
  * solver_run) the state goes to states + r d and d state / d theta to
- * dstate + r d P, layout [state][parameter] (the golden files'). */
+ * dstate + r d P, layout [state][column] (the golden files' when all
+ * parameters are columns). */
 void tsm_run(struct tsm *t, const double *theta, const int *save, int n_save, double *states,
 	     double *dstate, struct solver_outcome *o);
 
-/* dQ/dtheta_p at g (column p of the d x P matrix), for tests. */
+/* The same d state / d theta by central differences of whole trajectories,
+ * the check of the recursion: column c is (g(theta + h e_p) - g(theta -
+ * h e_p)) / 2h with p = t->param[c] and h = rel_h max(|theta_p|, 1).
+ * states gets the unperturbed run; work holds 2 n_save d doubles. A failing
+ * run, perturbed or not, ends it with that outcome. */
+void tsm_run_fd(struct tsm *t, const double *theta, double rel_h, const int *save, int n_save,
+		double *states, double *dstate, double *work, struct solver_outcome *o);
+
+/* First-order moments of phibar_i = phi_i psi_i at `rows` saved rows:
+ * mean_i = phi_i psi_i and var_i = sum_c (d phibar_i / d theta_c)^2 sd_c^2
+ * with d phibar = psi d phi + phi d psi (the phi-psi covariance is in it),
+ * sd_c the standard deviation of the column's parameter. mean and var are
+ * rows x species. */
+void tsm_phibar_moments(const struct tsm *t, const double *states, const double *dstate, int rows,
+			const double *sd, double *mean, double *var);
+
+/* dQ/dtheta_p at g (column p of the d x n_theta matrix), for tests. */
 void tsm_dq_dtheta(const struct residual_params *p, const struct model *m, const double *g, int param,
 		   double *col);
 
