@@ -17,12 +17,13 @@
 #include "cli.h"
 
 
-static const char *const programs[] = {"solve", "mpcat", NULL};
+static const char *const programs[] = {"solve", "sensitivity", "mpcat", NULL};
 
 static void print_usage(FILE *f)
 {
 	fputs("usage: biofilter PROGRAM [ARGS...]\n\nPrograms:\n", f);
 	fputs("  solve        theta records in, trajectories or synthetic data out\n"
+	      "  sensitivity  theta records in, TSM moments or log-likelihoods out\n"
 	      "  mpcat        show and convert record streams\n"
 	      "\nbiofilter PROGRAM --help describes each; man biofilter-stream for the format.\n", f);
 }

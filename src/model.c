@@ -302,3 +302,39 @@ int model_param_index(const struct model *m, const char *name)
 			return i;
 	return -1;
 }
+
+int model_param_list(const struct model *m, const char *list, const char *opt, int *out, int *n,
+		     struct err *e)
+{
+	char seen[MODEL_MAX_THETA] = {0}, name[64];
+
+	*n = 0;
+	if (!strcmp(list, "all")) {
+		for (int p = 0; p < m->n_theta; p++)
+			out[p] = p;
+		*n = m->n_theta;
+		return 0;
+	}
+	if (!strcmp(list, "none"))
+		return 0;
+	for (const char *s = list; *s;) {
+		size_t len = strcspn(s, ",");
+		if (len == 0 || len >= sizeof name)
+			return err_set(e, ERR_INPUT, "'%s': '%s' is not a list of parameter names", opt, list);
+		memcpy(name, s, len);
+		name[len] = 0;
+		int p = model_param_index(m, name);
+		if (p < 0)
+			return err_set(e, ERR_INPUT, "'%s': the model has no parameter '%s' (it has %s .. %s)", opt,
+				       name, m->names[0], m->names[m->n_theta - 1]);
+		if (seen[p]++)
+			return err_set(e, ERR_INPUT, "'%s': parameter '%s' is named twice", opt, name);
+		s += len;
+		if (*s == ',' && !*++s)
+			return err_set(e, ERR_INPUT, "'%s': '%s' is not a list of parameter names", opt, list);
+	}
+	for (int p = 0; p < m->n_theta; p++)
+		if (seen[p])
+			out[(*n)++] = p;
+	return 0;
+}

@@ -145,31 +145,15 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 	return 0;
 }
 
-/* The steps to save: --steps, --observe's, or every K-th. */
+/* The steps to save: --observe's, or --steps, or every K-th. */
 static int save_steps(const struct options *o, const struct model *m, int **save, int *n, struct err *e)
 {
-	if (o->observe) {
-		if (!(*save = malloc(sizeof(int) * (size_t)o->observe)))
-			return err_set(e, ERR_NOMEM, "out of memory");
-		*n = (int)o->observe;
-		return trajectory_data_steps(m->steps, *n, *save, e);
-	}
-	if (o->n_steps) {
-		if (o->steps[o->n_steps - 1] > m->steps)
-			return err_set(e, ERR_INPUT, "'--steps': step %d is beyond the model's %d steps",
-				       o->steps[o->n_steps - 1], m->steps);
-		if (!(*save = malloc(sizeof(int) * (size_t)o->n_steps)))
-			return err_set(e, ERR_NOMEM, "out of memory");
-		memcpy(*save, o->steps, sizeof(int) * (size_t)o->n_steps);
-		*n = o->n_steps;
-		return 0;
-	}
-	*n = (int)(m->steps / o->every) + 1;
-	if (!(*save = malloc(sizeof(int) * (size_t)*n)))
+	if (!o->observe)
+		return trajectory_save_steps(m, o->steps, o->n_steps, o->every, save, n, e);
+	if (!(*save = malloc(sizeof(int) * (size_t)o->observe)))
 		return err_set(e, ERR_NOMEM, "out of memory");
-	for (int r = 0; r < *n; r++)
-		(*save)[r] = (int)(r * o->every);
-	return 0;
+	*n = (int)o->observe;
+	return trajectory_data_steps(m->steps, *n, *save, e);
 }
 
 static void pack_header(msgpack_packer *pk, const struct options *o, const struct model *m)
@@ -201,22 +185,6 @@ static void pack_header(msgpack_packer *pk, const struct options *o, const struc
 		else
 			msgpack_pack_false(pk);
 	}
-}
-
-/* The input's "parameters", if its header has them, must be the model's. */
-static int check_parameters(const struct stream_reader *r, const struct model *m, struct err *e)
-{
-	const msgpack_object *h = stream_reader_header(r), *p;
-
-	if (!h || !(p = stream_map_get(h, "parameters")))
-		return 0;
-	int same = p->type == MSGPACK_OBJECT_ARRAY && (int)p->via.array.size == m->n_theta;
-	for (int i = 0; same && i < m->n_theta; i++)
-		same = stream_object_is_str(&p->via.array.ptr[i], m->names[i]);
-	if (!same)
-		return err_set(e, ERR_INPUT, "%s: header: 'parameters' are not the model's (%s %s ...)",
-			       r->name, m->names[0], m->n_theta > 1 ? m->names[1] : "");
-	return 0;
 }
 
 static uint64_t id_key(uint64_t seed, const msgpack_object *id)
@@ -267,12 +235,10 @@ static int process(struct run *u, struct err *e)
 			u->bad = 1;
 			continue;
 		}
-		msgpack_object idnum = {.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = (uint64_t)u->r.record};
-		const msgpack_object *id = stream_map_get(rec, "id");
+		msgpack_object idnum;
+		const msgpack_object *id = stream_record_id(&u->r, rec, &idnum);
 		double theta[MODEL_MAX_THETA];
 		struct solver_outcome out;
-		if (!id)
-			id = &idnum;
 		if ((rc = stream_field_numbers(&u->r, rec, "theta", theta, (size_t)m->n_theta, &re))) {
 			if (!u->o.quiet)
 				fprintf(stderr, "solve: %s\n", re.msg);
@@ -323,7 +289,7 @@ int main(int argc, char **argv)
 	if ((rc = stream_reader_open(&u.r, u.o.in, &e)))
 		goto done;
 	stream_reader_shard(&u.r, u.o.shard_i, u.o.shard_k);
-	if ((rc = stream_reader_peek_header(&u.r, &e)) || (rc = check_parameters(&u.r, &u.m, &e)) ||
+	if ((rc = stream_reader_peek_header(&u.r, &e)) || (rc = stream_reader_check_names(&u.r, "parameters", (const char *const *)u.m.names, u.m.n_theta, &e)) ||
 	    (rc = stream_writer_open(&u.w, u.o.out, u.o.compress, &e)) || (rc = process(&u, &e)) ||
 	    (rc = stream_writer_commit(&u.w, &e)))
 		goto done;

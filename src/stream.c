@@ -310,6 +310,34 @@ int stream_field_numbers(const struct stream_reader *r, const msgpack_object *re
 	return 0;
 }
 
+int stream_reader_check_names(const struct stream_reader *r, const char *key, const char *const *names,
+			      int n, struct err *e)
+{
+	const msgpack_object *h = stream_reader_header(r), *p;
+
+	if (!h || !(p = stream_map_get(h, key)))
+		return 0;
+	int same = p->type == MSGPACK_OBJECT_ARRAY && (int)p->via.array.size == n;
+	for (int i = 0; same && i < n; i++)
+		same = stream_object_is_str(&p->via.array.ptr[i], names[i]);
+	if (!same)
+		return err_set(e, ERR_INPUT, "%s: header: '%s' are not the model's (%s %s ...)", r->name, key,
+			       n > 0 ? names[0] : "", n > 1 ? names[1] : "");
+	return 0;
+}
+
+const msgpack_object *stream_record_id(const struct stream_reader *r, const msgpack_object *rec,
+				       msgpack_object *tmp)
+{
+	const msgpack_object *id = stream_map_get(rec, "id");
+
+	if (id)
+		return id;
+	tmp->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+	tmp->via.u64 = (uint64_t)r->record;
+	return tmp;
+}
+
 /* ---- writer ---- */
 
 static int pack_write(void *data, const char *buf, size_t len)

@@ -65,6 +65,16 @@ BF_RESULT int stream_reader_peek_header(struct stream_reader *r, struct err *e);
 
 void stream_reader_free(struct stream_reader *r);
 
+/* If the header has `key` (e.g. "parameters"), it must be the list of
+ * strings names[0..n-1]; a stream without it is taken as it is. */
+BF_RESULT int stream_reader_check_names(const struct stream_reader *r, const char *key,
+					const char *const *names, int n, struct err *e);
+
+/* The record's "id", or its 1-based record number in *tmp when it has
+ * none (answers must name the record they answer). */
+const msgpack_object *stream_record_id(const struct stream_reader *r, const msgpack_object *rec,
+				       msgpack_object *tmp);
+
 /* Accessors. A number is any MessagePack integer or float. */
 const msgpack_object *stream_map_get(const msgpack_object *map, const char *key);
 int stream_object_number(const msgpack_object *o, double *out); /* 0 or -1 */

@@ -4,6 +4,7 @@
 #include "trajectory.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rng.h"
@@ -25,6 +26,30 @@ int trajectory_data_steps(int steps, int points, int *out, struct err *e)
 			return err_set(e, ERR_INPUT, "'--observe': %d points do not fit between steps %d and %d",
 				       points, s0, steps);
 	}
+	return 0;
+}
+
+int trajectory_save_steps(const struct model *m, const int *steps, int n_steps, long every, int **save,
+			  int *n, struct err *e)
+{
+	*save = NULL;
+	*n = 0;
+	if (n_steps > 0) {
+		if (steps[n_steps - 1] > m->steps)
+			return err_set(e, ERR_INPUT, "'--steps': step %d is beyond the model's %d steps",
+				       steps[n_steps - 1], m->steps);
+		if (!(*save = malloc(sizeof(int) * (size_t)n_steps)))
+			return err_set(e, ERR_NOMEM, "out of memory");
+		memcpy(*save, steps, sizeof(int) * (size_t)n_steps);
+		*n = n_steps;
+		return 0;
+	}
+	int rows = (int)(m->steps / every) + 1;
+	if (!(*save = malloc(sizeof(int) * (size_t)rows)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int r = 0; r < rows; r++)
+		(*save)[r] = (int)(r * every);
+	*n = rows;
 	return 0;
 }
 

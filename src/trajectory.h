@@ -18,6 +18,12 @@
 
 #include "solver.h"
 
+/* The steps a run saves (--steps, --every): `steps` (ascending, n_steps of
+ * them, each at most the model's) when n_steps > 0, else every `every`-th
+ * step from 0. *save is allocated; the caller frees it. */
+BF_RESULT int trajectory_save_steps(const struct model *m, const int *steps, int n_steps, long every,
+				    int **save, int *n, struct err *e);
+
 /* The data steps for `points` points; out has room for `points`. */
 BF_RESULT int trajectory_data_steps(int steps, int points, int *out, struct err *e);
 

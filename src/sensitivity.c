@@ -1,0 +1,479 @@
+/*
+ * sensitivity: theta records in, first-order TSM moments of the
+ * observables (or, with --data, the log-likelihood of paper eq. 29) out.
+ * See man/sensitivity.1. This main parses options and wires library calls.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "likelihood.h"
+#include "model.h"
+#include "mpjson.h"
+#include "stream.h"
+#include "trajectory.h"
+#include "tsm.h"
+#include "version.h"
+
+static const char usage[] =
+	"usage: sensitivity -m MODEL.json [-i IN] [-o OUT] [-z] [options]\n"
+	"\n"
+	"Reads theta records ({\"id\", \"theta\"}) and writes, per theta, the mean and\n"
+	"variance of the observables phibar_i = phi_i psi_i from first-order TSM\n"
+	"sensitivities, or with --data the log-likelihood of the data (paper eq. 29).\n"
+	"\n"
+	"  -m, --model FILE     model file (JSON), required\n"
+	"  -i, --input FILE     theta stream (default: stdin; gzip is read as is)\n"
+	"  -o, --output FILE    output stream (default: stdout), written atomically\n"
+	"  -z, --compress       gzip the output\n"
+	"      --cov C          relative sd of each parameter: var(theta_p) = (C theta_p)^2\n"
+	"                       (default 0.005)\n"
+	"      --aleatory NAMES parameters that carry variance, e.g. a11,b1 (default: all;\n"
+	"                       'none' for none)\n"
+	"      --every K        moments at every K-th step (default 1: all steps)\n"
+	"      --steps LIST     moments at these steps only, e.g. 0,50,100\n"
+	"      --jacobian       add d state / d theta (all parameters) to each record\n"
+	"      --method M       tsm (default), or fd: central differences of whole\n"
+	"                       trajectories, the check of the recursion\n"
+	"      --fd-step H      relative step of --method fd (default 1e-5)\n"
+	"      --data FILE      data stream (solve --observe): write log-likelihood\n"
+	"                       records {\"id\", \"loglik\", \"status\"} instead\n"
+	"      --sigma-obs S    observation noise sd (default: the data's sigma_obs)\n"
+	"      --shard I/K      handle only records whose index is I mod K\n"
+	"      --progress       show progress on stderr even when it is not a terminal\n"
+	"  -q, --quiet          no progress; bad records are not reported one by one\n"
+	"                       (they still get a status record and exit status 2)\n"
+	"  -h, --help           this help\n"
+	"      --version        print the version\n"
+	"\n"
+	"Exit status: 0 success, 1 run-time failure, 2 bad input or usage.\n";
+
+enum { OPT_COV = 256, OPT_ALEATORY, OPT_EVERY, OPT_STEPS, OPT_JACOBIAN, OPT_METHOD, OPT_FD_STEP, OPT_DATA,
+       OPT_SIGMA_OBS, OPT_SHARD, OPT_PROGRESS, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{"model", required_argument, NULL, 'm'},
+	{"input", required_argument, NULL, 'i'},
+	{"output", required_argument, NULL, 'o'},
+	{"compress", no_argument, NULL, 'z'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"cov", required_argument, NULL, OPT_COV},
+	{"aleatory", required_argument, NULL, OPT_ALEATORY},
+	{"every", required_argument, NULL, OPT_EVERY},
+	{"steps", required_argument, NULL, OPT_STEPS},
+	{"jacobian", no_argument, NULL, OPT_JACOBIAN},
+	{"method", required_argument, NULL, OPT_METHOD},
+	{"fd-step", required_argument, NULL, OPT_FD_STEP},
+	{"data", required_argument, NULL, OPT_DATA},
+	{"sigma-obs", required_argument, NULL, OPT_SIGMA_OBS},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+struct options {
+	const char *model, *in, *out, *aleatory, *data;
+	int compress, quiet, progress, jacobian, fd;
+	long every;
+	int *steps, n_steps;
+	double cov, fd_step, sigma_obs;
+	unsigned shard_i, shard_k;
+	int every_set, fd_step_set;
+};
+
+static int parse_options(int argc, char **argv, struct options *o, struct err *e)
+{
+	int c, rc = 0;
+
+	memset(o, 0, sizeof *o);
+	o->every = 1;
+	o->cov = 0.005;
+	o->fd_step = 1e-5;
+	o->sigma_obs = NAN;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:i:o:zqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm': o->model = optarg; break;
+		case 'i': o->in = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'z': o->compress = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case OPT_VERSION: cli_print_version("sensitivity"); exit(0);
+		case OPT_COV:
+			rc = cli_parse_double(optarg, "--cov", &o->cov, e);
+			if (!rc && !(o->cov >= 0))
+				rc = err_set(e, ERR_INPUT, "'--cov' must not be negative, got '%s'", optarg);
+			break;
+		case OPT_ALEATORY: o->aleatory = optarg; break;
+		case OPT_EVERY:
+			rc = cli_parse_long(optarg, "--every", 1, MODEL_MAX_STEPS, &o->every, e);
+			o->every_set = 1;
+			break;
+		case OPT_STEPS:
+			free(o->steps);
+			rc = cli_parse_list(optarg, "--steps", 0, MODEL_MAX_STEPS, &o->steps, &o->n_steps, e);
+			break;
+		case OPT_JACOBIAN: o->jacobian = 1; break;
+		case OPT_METHOD:
+			if (!strcmp(optarg, "fd"))
+				o->fd = 1;
+			else if (!strcmp(optarg, "tsm"))
+				o->fd = 0;
+			else
+				rc = err_set(e, ERR_INPUT, "'--method' must be tsm or fd, got '%s'", optarg);
+			break;
+		case OPT_FD_STEP:
+			rc = cli_parse_double(optarg, "--fd-step", &o->fd_step, e);
+			if (!rc && !(o->fd_step > 0 && o->fd_step < 1))
+				rc = err_set(e, ERR_INPUT, "'--fd-step' must be between 0 and 1, got '%s'", optarg);
+			o->fd_step_set = 1;
+			break;
+		case OPT_DATA: o->data = optarg; break;
+		case OPT_SIGMA_OBS:
+			rc = cli_parse_double(optarg, "--sigma-obs", &o->sigma_obs, e);
+			if (!rc && !(o->sigma_obs > 0))
+				rc = err_set(e, ERR_INPUT, "'--sigma-obs' must be positive, got '%s'", optarg);
+			break;
+		case OPT_SHARD: rc = cli_parse_shard(optarg, &o->shard_i, &o->shard_k, e); break;
+		case OPT_PROGRESS: o->progress = 1; break;
+		default: return cli_bad_option(c, argv, e);
+		}
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return err_set(e, ERR_INPUT, "unexpected argument '%s' (the input is read with -i or stdin)",
+			       argv[optind]);
+	if (!o->model)
+		return err_set(e, ERR_INPUT, "a model file is required (-m MODEL.json)");
+	if (o->every_set && o->n_steps)
+		return err_set(e, ERR_INPUT, "give '--every' or '--steps', not both");
+	if (o->data && (o->every_set || o->n_steps || o->jacobian || o->fd))
+		return err_set(e, ERR_INPUT, "'--data' takes its steps from the data and uses the TSM; "
+			       "drop '--every', '--steps', '--jacobian' and '--method fd'");
+	if (!o->data && !isnan(o->sigma_obs))
+		return err_set(e, ERR_INPUT, "'--sigma-obs' needs '--data FILE'");
+	if (o->fd_step_set && !o->fd)
+		return err_set(e, ERR_INPUT, "'--fd-step' needs '--method fd'");
+	return 0;
+}
+
+struct run {
+	struct options o;
+	struct model m;
+	struct stream_reader r;
+	struct stream_writer w;
+	int aleatory[MODEL_MAX_THETA], n_aleatory;
+	/* moments */
+	struct tsm *t;
+	int *save, n_save;
+	double *states, *dstate, *mean, *var, *work;
+	/* likelihood */
+	struct likelihood_data data;
+	struct likelihood *l;
+	int bad; /* some record was bad: exit 2 at the end */
+};
+
+static void pack_names(msgpack_packer *pk, const struct model *m, const int *idx, int n)
+{
+	msgpack_pack_array(pk, (size_t)n);
+	for (int i = 0; i < n; i++)
+		stream_pack_str(pk, m->names[idx[i]]);
+}
+
+static void pack_header(msgpack_packer *pk, const struct run *u)
+{
+	const struct model *m = &u->m;
+	const struct options *o = &u->o;
+
+	stream_pack_header_start(pk, o->data ? "loglik" : "moments", 8);
+	stream_pack_str(pk, "program");
+	stream_pack_str(pk, "sensitivity");
+	stream_pack_str(pk, "version");
+	stream_pack_str(pk, BIOFILTER_VERSION);
+	stream_pack_str(pk, "parameters");
+	msgpack_pack_array(pk, (size_t)m->n_theta);
+	for (int p = 0; p < m->n_theta; p++)
+		stream_pack_str(pk, m->names[p]);
+	stream_pack_str(pk, "model");
+	mpjson_pack(pk, m->json);
+	stream_pack_str(pk, "cov");
+	msgpack_pack_double(pk, o->cov);
+	stream_pack_str(pk, "aleatory");
+	pack_names(pk, m, u->aleatory, u->n_aleatory);
+	if (o->data) {
+		stream_pack_str(pk, "sigma_obs");
+		msgpack_pack_double(pk, sqrt(u->l->sigma2));
+		stream_pack_str(pk, "points");
+		msgpack_pack_int(pk, u->data.points);
+	} else {
+		stream_pack_str(pk, "method");
+		stream_pack_str(pk, o->fd ? "fd" : "tsm");
+		stream_pack_str(pk, "jacobian");
+		if (o->jacobian)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+	}
+}
+
+static void pack_status(msgpack_packer *pk, const struct solver_outcome *o)
+{
+	char buf[128];
+
+	stream_pack_str(pk, "status");
+	if (o->status == SOLVER_OK)
+		stream_pack_str(pk, "ok");
+	else {
+		snprintf(buf, sizeof buf, "%s at step %d", solver_status_string(o->status), o->step);
+		stream_pack_str(pk, buf);
+	}
+}
+
+static void pack_rows(msgpack_packer *pk, const double *x, int rows, int n)
+{
+	msgpack_pack_array(pk, (size_t)rows);
+	for (int r = 0; r < rows; r++)
+		stream_pack_numbers(pk, x + (size_t)r * n, (size_t)n);
+}
+
+/* One moments record. */
+static void moments(struct run *u, msgpack_packer *pk, const msgpack_object *id, const double *theta)
+{
+	const struct model *m = &u->m;
+	struct tsm *t = u->t;
+	struct solver_outcome o;
+	double sd[MODEL_MAX_THETA];
+
+	if (u->o.fd)
+		tsm_run_fd(t, theta, u->o.fd_step, u->save, u->n_save, u->states, u->dstate, u->work, &o);
+	else
+		tsm_run(t, theta, u->save, u->n_save, u->states, u->dstate, &o);
+	msgpack_pack_map(pk, o.status == SOLVER_OK ? 8 + u->o.jacobian : 4);
+	stream_pack_str(pk, "id");
+	msgpack_pack_object(pk, *id);
+	stream_pack_str(pk, "theta");
+	stream_pack_numbers(pk, theta, (size_t)m->n_theta);
+	pack_status(pk, &o);
+	stream_pack_str(pk, "newton_iterations");
+	msgpack_pack_int64(pk, o.newton_iterations);
+	if (o.status != SOLVER_OK)
+		return;
+	/* the columns are the aleatory parameters, or all with --jacobian */
+	for (int c = 0, a = 0; c < t->P; c++) {
+		int p = t->param[c];
+		while (a < u->n_aleatory && u->aleatory[a] < p)
+			a++;
+		sd[c] = a < u->n_aleatory && u->aleatory[a] == p ? u->o.cov * theta[p] : 0.0;
+	}
+	tsm_phibar_moments(t, u->states, u->dstate, u->n_save, sd, u->mean, u->var);
+	stream_pack_str(pk, "step");
+	msgpack_pack_array(pk, (size_t)u->n_save);
+	for (int r = 0; r < u->n_save; r++)
+		msgpack_pack_int(pk, u->save[r]);
+	stream_pack_str(pk, "t");
+	msgpack_pack_array(pk, (size_t)u->n_save);
+	for (int r = 0; r < u->n_save; r++)
+		msgpack_pack_double(pk, u->save[r] * m->dt);
+	stream_pack_str(pk, "mean");
+	pack_rows(pk, u->mean, u->n_save, m->species);
+	stream_pack_str(pk, "var");
+	pack_rows(pk, u->var, u->n_save, m->species);
+	if (u->o.jacobian) {
+		const int d = t->d, P = t->P;
+		stream_pack_str(pk, "dstate_dtheta");
+		msgpack_pack_array(pk, (size_t)u->n_save);
+		for (int r = 0; r < u->n_save; r++)
+			pack_rows(pk, u->dstate + (size_t)r * d * P, d, P);
+	}
+}
+
+/* One loglik record. */
+static void loglik(struct run *u, msgpack_packer *pk, const msgpack_object *id, const double *theta)
+{
+	struct likelihood_result res;
+	char why[256];
+
+	likelihood_eval(u->l, theta, &res);
+	likelihood_status_string(u->l, &res, why, sizeof why);
+	msgpack_pack_map(pk, 4);
+	stream_pack_str(pk, "id");
+	msgpack_pack_object(pk, *id);
+	stream_pack_str(pk, "loglik");
+	msgpack_pack_double(pk, res.loglik);
+	stream_pack_str(pk, "status");
+	stream_pack_str(pk, why);
+	stream_pack_str(pk, "newton_iterations");
+	msgpack_pack_int64(pk, res.solver.newton_iterations);
+}
+
+static void pack_bad(msgpack_packer *pk, const struct options *o, const msgpack_object *id, const char *msg)
+{
+	if (!o->data) {
+		trajectory_pack_bad(pk, id, msg);
+		return;
+	}
+	/* a likelihood consumer matches by id: answer with -inf */
+	char buf[1100];
+	snprintf(buf, sizeof buf, "bad record: %s", msg);
+	msgpack_pack_map(pk, 3);
+	stream_pack_str(pk, "id");
+	msgpack_pack_object(pk, *id);
+	stream_pack_str(pk, "loglik");
+	msgpack_pack_double(pk, -INFINITY);
+	stream_pack_str(pk, "status");
+	stream_pack_str(pk, buf);
+}
+
+static int process(struct run *u, struct err *e)
+{
+	const struct model *m = &u->m;
+	msgpack_packer *pk = stream_writer_packer(&u->w);
+	const msgpack_object *rec;
+	struct cli_progress prog;
+	struct err re;
+	int rc;
+
+	cli_progress_init(&prog, u->o.progress, u->o.quiet);
+	pack_header(pk, u);
+	while ((rc = stream_reader_next(&u->r, &rec, &re)) != 0) {
+		if (rc < 0) {
+			*e = re;
+			return rc;
+		}
+		if (rc == STREAM_NOT_MAP) {
+			if (!u->o.quiet)
+				fprintf(stderr, "sensitivity: %s\n", re.msg);
+			u->bad = 1;
+			continue;
+		}
+		msgpack_object idnum;
+		const msgpack_object *id = stream_record_id(&u->r, rec, &idnum);
+		double theta[MODEL_MAX_THETA];
+		if ((rc = stream_field_numbers(&u->r, rec, "theta", theta, (size_t)m->n_theta, &re))) {
+			if (!u->o.quiet)
+				fprintf(stderr, "sensitivity: %s\n", re.msg);
+			pack_bad(pk, &u->o, id, re.msg);
+			u->bad = 1;
+		} else if (u->o.data) {
+			loglik(u, pk, id, theta);
+		} else {
+			moments(u, pk, id, theta);
+		}
+		if ((rc = stream_writer_flush(&u->w, 0, e)))
+			return rc;
+		cli_progress_tick(&prog, "sensitivity", "thetas");
+	}
+	cli_progress_done(&prog, "sensitivity", "thetas");
+	return 0;
+}
+
+/* Workspace of the moments mode. */
+static int setup_moments(struct run *u, struct err *e)
+{
+	const struct model *m = &u->m;
+	int rc;
+
+	if ((rc = trajectory_save_steps(m, u->o.steps, u->o.n_steps, u->o.every, &u->save, &u->n_save, e)))
+		return rc;
+	if (!(u->t = malloc(sizeof *u->t)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((rc = u->o.jacobian ? tsm_init(u->t, m, NULL, 0, e)
+				: tsm_init(u->t, m, u->aleatory, u->n_aleatory, e))) {
+		free(u->t);
+		u->t = NULL;
+		return rc;
+	}
+	const size_t rows = (size_t)u->n_save, d = (size_t)u->t->d, P = (size_t)(u->t->P ? u->t->P : 1);
+	if (rows * d * P > ((size_t)1 << 31) / sizeof(double))
+		return err_set(e, ERR_INPUT, "%zu steps x %zu states x %zu parameters is too much to hold; "
+			       "save fewer steps (--every, --steps)", rows, d, P);
+	if (!(u->states = malloc(sizeof(double) * rows * d)) || !(u->dstate = malloc(sizeof(double) * rows * d * P)) ||
+	    !(u->mean = malloc(sizeof(double) * rows * (size_t)m->species)) ||
+	    !(u->var = malloc(sizeof(double) * rows * (size_t)m->species)) ||
+	    (u->o.fd && !(u->work = malloc(sizeof(double) * 2 * rows * d))))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int setup_likelihood(struct run *u, struct err *e)
+{
+	int rc;
+
+	if ((rc = likelihood_data_load(&u->data, u->o.data, &u->m, e)))
+		return rc;
+	double sigma = !isnan(u->o.sigma_obs) ? u->o.sigma_obs : u->data.sigma_obs;
+	if (isnan(sigma))
+		return err_set(e, ERR_INPUT, "%s: the data do not say their 'sigma_obs'; give '--sigma-obs S'",
+			       u->o.data);
+	if (!(u->l = malloc(sizeof *u->l)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((rc = likelihood_init(u->l, &u->m, &u->data, u->aleatory, u->n_aleatory, u->o.cov, sigma, e))) {
+		free(u->l);
+		u->l = NULL;
+		if (rc == ERR_INPUT) /* the data do not fit the model: name them */
+			err_prefix(e, "%s", u->o.data);
+		return rc;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct run u;
+	struct err e = {0};
+	int rc;
+
+	cli_init();
+	memset(&u, 0, sizeof u);
+	u.w.fd = -1;
+	if ((rc = parse_options(argc, argv, &u.o, &e))) {
+		fprintf(stderr, "sensitivity: %s\n", e.msg);
+		if (rc == ERR_INPUT)
+			fputs("usage: sensitivity -m MODEL.json [options]; see sensitivity --help\n", stderr);
+		free(u.o.steps);
+		return err_exit_status(rc);
+	}
+	if ((rc = model_load(&u.m, u.o.model, &e)) ||
+	    (rc = model_param_list(&u.m, u.o.aleatory ? u.o.aleatory : "all", "--aleatory", u.aleatory,
+				   &u.n_aleatory, &e)) ||
+	    (rc = u.o.data ? setup_likelihood(&u, &e) : setup_moments(&u, &e)) ||
+	    (rc = stream_reader_open(&u.r, u.o.in, &e)))
+		goto done;
+	stream_reader_shard(&u.r, u.o.shard_i, u.o.shard_k);
+	if ((rc = stream_reader_peek_header(&u.r, &e)) ||
+	    (rc = stream_reader_check_names(&u.r, "parameters", (const char *const *)u.m.names, u.m.n_theta, &e)) ||
+	    (rc = stream_writer_open(&u.w, u.o.out, u.o.compress, &e)) || (rc = process(&u, &e)) ||
+	    (rc = stream_writer_commit(&u.w, &e)))
+		goto done;
+done:
+	if (rc)
+		fprintf(stderr, "sensitivity: %s\n", e.msg);
+	stream_writer_free(&u.w);
+	stream_reader_free(&u.r);
+	if (u.t)
+		tsm_free(u.t);
+	if (u.l)
+		likelihood_free(u.l);
+	free(u.t);
+	free(u.l);
+	likelihood_data_free(&u.data);
+	model_free(&u.m);
+	free(u.save);
+	free(u.states);
+	free(u.dstate);
+	free(u.mean);
+	free(u.var);
+	free(u.work);
+	free(u.o.steps);
+	if (rc)
+		return err_exit_status(rc);
+	return u.bad ? 2 : 0;
+}
