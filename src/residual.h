@@ -72,12 +72,13 @@ static inline void residual_eval_n(const struct residual_params *restrict p, int
 	Q[2 * n + 1] = sum - 1.0;
 }
 
-/* J = dQ/dg_k at g, row-major (2n+2)^2. */
-static inline void residual_jacobian_n(const struct residual_params *restrict p, int n,
-				       const double *restrict g, const double *restrict go,
-				       double *restrict J)
+/* The phi/psi block of dQ/dg_k: rows and columns phi_0..phi_n-1 at 0..n-1,
+ * psi_i at n + off + i, row stride ld (the full Jacobian has off = 1, the
+ * phi_0 row and column between; the reduced one off = 0). */
+static inline void residual_block_n(const struct residual_params *restrict p, int n,
+				    const double *restrict g, const double *restrict go,
+				    double *restrict K, int ld, int off)
 {
-	const int d = 2 * n + 2;
 	const double *phi = g, *psi = g + n + 1;
 	const double *ophi = go, *opsi = go + n + 1;
 	double Phi[MODEL_MAX_SPECIES];
@@ -85,7 +86,7 @@ static inline void residual_jacobian_n(const struct residual_params *restrict p,
 	for (int j = 0; j < n; j++)
 		Phi[j] = phi[j] * psi[j];
 	for (int i = 0; i < n; i++) {
-		double *ri = J + i * d, *rs = J + (n + 1 + i) * d;
+		double *ri = K + i * ld, *rs = K + (n + off + i) * ld;
 		double I = 0;
 		for (int j = 0; j < n; j++)
 			I += p->A[i * n + j] * Phi[j];
@@ -97,28 +98,104 @@ static inline void residual_jacobian_n(const struct residual_params *restrict p,
 		for (int j = 0; j < n; j++) {
 			double a = p->A[i * n + j];
 			ri[j] = -cpsi * a * psi[j];
-			ri[n + 1 + j] = -cpsi * a * phi[j];
+			ri[n + off + j] = -cpsi * a * phi[j];
 			rs[j] = -cphi * a * psi[j];
-			rs[n + 1 + j] = -cphi * a * phi[j];
+			rs[n + off + j] = -cphi * a * phi[j];
 		}
+		ri[i] += residual_dpenalty(p->kp, phi[i]) + (1.0 + psi[i] * psi[i]) * p->inv_dt +
+			 psi[i] * psid;
+		ri[n + off + i] += 2.0 * psi[i] * phid + phi[i] * psid + phi[i] * psi[i] * p->inv_dt - ce * I;
+		rs[i] += psi[i] * phid + phi[i] * psi[i] * p->inv_dt + 2.0 * phi[i] * psid - ce * I;
+		rs[n + off + i] += residual_dpenalty(p->kp, psi[i]) + p->b[i] * p->alpha * p->inv_eta[i] +
+				   phi[i] * phid + phi[i] * phi[i] * p->inv_dt;
+	}
+}
+
+/* d Q_phi0 / d phi_0, the one entry of the phi_0 row besides gamma's 1. */
+static inline double residual_a0(const struct residual_params *p, const double *g, int n)
+{
+	return residual_dpenalty(p->kp, g[n]) + p->inv_dt;
+}
+
+/* J = dQ/dg_k at g, row-major (2n+2)^2. */
+static inline void residual_jacobian_n(const struct residual_params *restrict p, int n,
+				       const double *restrict g, const double *restrict go,
+				       double *restrict J)
+{
+	const int d = 2 * n + 2;
+
+	residual_block_n(p, n, g, go, J, d, 1);
+	for (int i = 0; i < n; i++) {
+		double *ri = J + i * d, *rs = J + (n + 1 + i) * d;
 		ri[n] = 0.0;
 		ri[2 * n + 1] = p->inv_eta[i];
 		rs[n] = 0.0;
 		rs[2 * n + 1] = 0.0;
-		ri[i] += residual_dpenalty(p->kp, phi[i]) + (1.0 + psi[i] * psi[i]) * p->inv_dt +
-			 psi[i] * psid;
-		ri[n + 1 + i] += 2.0 * psi[i] * phid + phi[i] * psid + phi[i] * psi[i] * p->inv_dt - ce * I;
-		rs[i] += psi[i] * phid + phi[i] * psi[i] * p->inv_dt + 2.0 * phi[i] * psid - ce * I;
-		rs[n + 1 + i] += residual_dpenalty(p->kp, psi[i]) + p->b[i] * p->alpha * p->inv_eta[i] +
-				 phi[i] * phid + phi[i] * phi[i] * p->inv_dt;
 	}
 	double *r0 = J + n * d, *rc = J + (2 * n + 1) * d;
 	for (int j = 0; j < d; j++) {
 		r0[j] = 0.0;
 		rc[j] = (j <= n) ? 1.0 : 0.0;
 	}
-	r0[n] = residual_dpenalty(p->kp, g[n]) + p->inv_dt;
+	r0[n] = residual_a0(p, g, n);
 	r0[2 * n + 1] = 1.0;
+}
+
+/*
+ * The reduced Jacobian. phi_0 and gamma appear in two rows only: the phi_0
+ * row, a0 dphi_0 + dgamma = r_phi0, and the volume constraint,
+ * sum_j dphi_j + dphi_0 = r_c (and gamma in the phi rows as gamma/eta_i).
+ * Eliminating them, dphi_0 = r_c - sum_j dphi_j and
+ * dgamma = r_phi0 - a0 dphi_0, leaves the 2n x 2n system over (phi, psi)
+ *
+ *     (K + (a0/eta) 1^T) y = r_(phi,psi) - (1/eta)(r_phi0 - a0 r_c) on the phi rows,
+ *
+ * with K the phi/psi block of J: the same solution as the full system at
+ * (2n)^3 instead of (2n+2)^3 work (a 2 x 2 border whose determinant is -1,
+ * so the elimination needs no pivot). M is row-major (2n)^2 with phi rows
+ * and columns first, then psi; *a0 receives a0.
+ */
+static inline void residual_reduced_jacobian_n(const struct residual_params *restrict p, int n,
+					       const double *restrict g, const double *restrict go,
+					       double *restrict M, double *restrict a0)
+{
+	const int m = 2 * n;
+
+	residual_block_n(p, n, g, go, M, m, 0);
+	*a0 = residual_a0(p, g, n);
+	for (int i = 0; i < n; i++) {
+		double w = *a0 * p->inv_eta[i];
+		for (int j = 0; j < n; j++)
+			M[i * m + j] += w;
+	}
+}
+
+/* The right-hand side r (full order, state layout) reduced to y (2n, phi
+ * then psi) for the reduced Jacobian. */
+static inline void residual_reduce_rhs(const struct residual_params *restrict p, int n, double a0,
+				       const double *restrict r, double *restrict y)
+{
+	const double t = r[n] - a0 * r[2 * n + 1];
+
+	for (int i = 0; i < n; i++) {
+		y[i] = r[i] - p->inv_eta[i] * t;
+		y[n + i] = r[n + 1 + i];
+	}
+}
+
+/* The full solution x (state layout) from the reduced one y and r. */
+static inline void residual_expand(int n, double a0, const double *restrict r, const double *restrict y,
+				   double *restrict x)
+{
+	double sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		x[i] = y[i];
+		x[n + 1 + i] = y[n + i];
+		sum += y[i];
+	}
+	x[n] = r[2 * n + 1] - sum;
+	x[2 * n + 1] = r[n] - a0 * x[n];
 }
 
 void residual_eval(const struct residual_params *p, const double *g, const double *go, double *Q);

@@ -60,6 +60,7 @@ static inline enum solver_status newton_n(struct solver *s, int n, const double 
 	const double floor = rounding_floor(g_prev, n, s->p.inv_dt);
 	const double tol = s->m->tolerance > floor ? s->m->tolerance : floor;
 	double *Q = s->Q, *J = s->J, last = INFINITY;
+	double y[LINALG_MAX], dx[LINALG_MAX];
 	int chord = s->reuse;
 
 	s->reuse = 0;
@@ -82,13 +83,15 @@ static inline enum solver_status newton_n(struct solver *s, int n, const double 
 			chord = 0;
 		last = norm;
 		if (!chord) {
-			residual_jacobian_n(&s->p, n, g, g_prev, J);
-			if (linalg_lu_factor_n(J, d, s->piv))
+			residual_reduced_jacobian_n(&s->p, n, g, g_prev, J, &s->a0);
+			if (linalg_lu_factor_n(J, 2 * n, s->piv))
 				return SOLVER_SINGULAR;
 		}
-		linalg_lu_solve_n(J, d, s->piv, Q);
+		residual_reduce_rhs(&s->p, n, s->a0, Q, y);
+		linalg_lu_solve_n(J, 2 * n, s->piv, y);
+		residual_expand(n, s->a0, Q, y, dx);
 		for (int i = 0; i < d; i++)
-			g[i] -= Q[i];
+			g[i] -= dx[i];
 		clamp(g, n);
 	}
 }

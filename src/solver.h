@@ -31,8 +31,11 @@ struct solver {
 	struct residual_params p;
 	int dim;
 	double Q[LINALG_MAX];
-	double J[LINALG_MAX * LINALG_MAX]; /* LU of the last Jacobian factored */
+	/* LU of the last reduced Jacobian factored (residual.h; order 2n) and
+	 * its a0 */
+	double J[LINALG_MAX * LINALG_MAX];
 	int piv[LINALG_MAX];
+	double a0;
 	int reuse; /* set by tsm: J, piv hold dQ/dg at g_{k-1}; cleared by each step */
 };
 

@@ -54,7 +54,8 @@ int tsm_init(struct tsm *t, const struct model *m, const int *params, int n_para
 	size_t sz = (size_t)t->d * (size_t)(t->P > 0 ? t->P : 1);
 	t->x = calloc(sz, sizeof *t->x);
 	t->x_next = calloc(sz, sizeof *t->x_next);
-	if (!t->x || !t->x_next) {
+	t->y = calloc(sz, sizeof *t->y);
+	if (!t->x || !t->x_next || !t->y) {
 		tsm_free(t);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
@@ -65,6 +66,7 @@ void tsm_free(struct tsm *t)
 {
 	free(t->x);
 	free(t->x_next);
+	free(t->y);
 	memset(t, 0, sizeof *t);
 }
 
@@ -95,50 +97,63 @@ void tsm_dq_dtheta(const struct residual_params *p, const struct model *m, const
 	col[n + 1 + i] = p->alpha * p->inv_eta[i] * g[n + 1 + i];
 }
 
-/* One step of the recursion for n species: x_next = x1_k from x = x1_{k-1}. */
+/* One step of the recursion for n species: x_next = x1_k from x = x1_{k-1}.
+ * The right-hand sides -(dQ/dtheta + dQ/dg_{k-1} x1_{k-1}) go straight
+ * into their reduced form (residual.h: phi rows less (1/eta_i) times the
+ * phi_0 row's, whose only term is x_phi0 / dt; the constraint row's is 0),
+ * and the solution is expanded as residual_expand does, column-wise. */
 static inline enum solver_status step_n(struct tsm *t, int n, const struct residual_params *p,
 					const double *restrict g, const double *restrict go)
 {
-	const int d = 2 * n + 2, P = t->P;
+	const int P = t->P;
 	const double idt = p->inv_dt;
 	const double *restrict x = t->x;
-	double *restrict B = t->x_next;
-	double Phi[MODEL_MAX_SPECIES];
+	double *restrict Y = t->y, *restrict xn = t->x_next;
+	double Phi[MODEL_MAX_SPECIES], a0;
 
-	residual_jacobian_n(p, n, g, go, t->s.J);
-	if (linalg_lu_factor_n(t->s.J, d, t->s.piv))
+	residual_reduced_jacobian_n(p, n, g, go, t->s.J, &a0);
+	if (linalg_lu_factor_n(t->s.J, 2 * n, t->s.piv))
 		return SOLVER_SINGULAR;
+	t->s.a0 = a0;
 	t->s.reuse = 1;
 	for (int j = 0; j < n; j++)
 		Phi[j] = g[j] * g[n + 1 + j];
-	/* B = -(dQ/dtheta + dQ/dg_{k-1} x1_{k-1}) */
+	const double *x0 = x + n * P;
 	for (int i = 0; i < n; i++) {
-		const double phi = g[i], psi = g[n + 1 + i];
+		const double phi = g[i], psi = g[n + 1 + i], ie = p->inv_eta[i];
 		const double a1 = (1.0 + psi * psi) * idt, a2 = phi * psi * idt, a3 = phi * phi * idt;
 		const double *xf = x + i * P, *xs = x + (n + 1 + i) * P;
-		double *bf = B + i * P, *bs = B + (n + 1 + i) * P;
+		double *yf = Y + i * P, *ys = Y + (n + i) * P;
 		for (int c = 0; c < P; c++) {
-			bf[c] = a1 * xf[c] + a2 * xs[c];
-			bs[c] = a2 * xf[c] + a3 * xs[c];
+			yf[c] = a1 * xf[c] + a2 * xs[c] - ie * idt * x0[c];
+			ys[c] = a2 * xf[c] + a3 * xs[c];
 		}
-		const double ce = p->c * p->inv_eta[i];
+		const double ce = p->c * ie;
 		for (int j = 0; j < n; j++) {
 			int c = t->acol[i * n + j];
 			if (c >= 0) {
-				bf[c] += ce * psi * Phi[j];
-				bs[c] += ce * phi * Phi[j];
+				yf[c] += ce * psi * Phi[j];
+				ys[c] += ce * phi * Phi[j];
 			}
 		}
 		if (t->bcol[i] >= 0)
-			bs[t->bcol[i]] -= p->alpha * p->inv_eta[i] * psi;
+			ys[t->bcol[i]] -= p->alpha * ie * psi;
 	}
-	const double *x0 = x + n * P;
-	double *b0 = B + n * P, *bc = B + (2 * n + 1) * P;
-	for (int c = 0; c < P; c++) {
-		b0[c] = x0[c] * idt;
-		bc[c] = 0.0;
+	linalg_lu_solve_multi_n(t->s.J, 2 * n, t->s.piv, Y, P);
+	double *xp0 = xn + n * P, *xg = xn + (2 * n + 1) * P;
+	for (int c = 0; c < P; c++)
+		xp0[c] = 0.0;
+	for (int i = 0; i < n; i++) {
+		const double *yf = Y + i * P, *ys = Y + (n + i) * P;
+		double *xf = xn + i * P, *xs = xn + (n + 1 + i) * P;
+		for (int c = 0; c < P; c++) {
+			xf[c] = yf[c];
+			xs[c] = ys[c];
+			xp0[c] -= yf[c];
+		}
 	}
-	linalg_lu_solve_multi_n(t->s.J, d, t->s.piv, B, P);
+	for (int c = 0; c < P; c++)
+		xg[c] = x0[c] * idt - a0 * xp0[c];
 	return SOLVER_OK;
 }
 

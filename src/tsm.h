@@ -33,8 +33,7 @@ struct tsm {
 	int acol[MODEL_MAX_SPECIES * MODEL_MAX_SPECIES];
 	int bcol[MODEL_MAX_SPECIES];
 	double *x, *x_next;             /* d x P, row-major: x[state * P + column] */
-	double J[LINALG_MAX * LINALG_MAX];
-	int piv[LINALG_MAX];
+	double *y;                      /* 2n x P: the reduced right-hand sides */
 	const int *save;                /* the run's saved steps, for the hook */
 	int n_save, r;
 	double *out;                    /* n_save x d x P */
