@@ -73,10 +73,10 @@ static int load_record(struct likelihood_data *d, const struct stream_reader *r,
 		if (stream_object_number(so, &s) || !(s > 0) || !isfinite(s))
 			return err_set(e, ERR_INPUT, "%s: record %ld: 'sigma_obs' must be a positive number", r->name,
 				       r->record);
-		if (!isnan(d->sigma_obs) && s != d->sigma_obs)
-			return err_set(e, ERR_INPUT, "%s: record %ld: 'sigma_obs' %g differs from an earlier record's %g",
-				       r->name, r->record, s, d->sigma_obs);
-		d->sigma_obs = s;
+		if (isnan(d->sigma_obs))
+			d->sigma_obs = s;
+		else if (s != d->sigma_obs && !d->sigma_differs)
+			d->sigma_differs = r->record;
 	}
 	if (grow(d, cap, (size_t)d->points + k, e))
 		return ERR_NOMEM;

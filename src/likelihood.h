@@ -30,13 +30,15 @@ struct likelihood_data {
 	double *phibar;    /* points x species */
 	int n_save;        /* distinct steps */
 	int *save;         /* ascending */
-	double sigma_obs;  /* the data's own, NAN when they do not say */
+	double sigma_obs;  /* the data's own (the first record's), NAN when they do not say */
+	long sigma_differs; /* the first record whose sigma_obs differs, or 0 */
 };
 
 /* Read the data stream at path ("-" for stdin) for model m: every record's
  * "step" (integers in 0..steps), "phibar" (a row of m->species numbers per
  * step), "t" if present (must be step * dt: data made with another dt are
- * refused), "sigma_obs" if present (all records must agree), "status" if
+ * refused), "sigma_obs" if present (sigma_differs says when records
+ * disagree, for the caller to refuse unless told which to use), "status" if
  * present (must be "ok"). Errors name the file, record and field. */
 BF_RESULT int likelihood_data_load(struct likelihood_data *d, const char *path, const struct model *m,
 				   struct err *e);

@@ -158,6 +158,9 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 	if (o->data && (o->every_set || o->n_steps || o->jacobian || o->fd))
 		return err_set(e, ERR_INPUT, "'--data' takes its steps from the data and uses the TSM; "
 			       "drop '--every', '--steps', '--jacobian' and '--method fd'");
+	if (o->data && !strcmp(o->data, "-") && (!o->in || !strcmp(o->in, "-")))
+		return err_set(e, ERR_INPUT, "the data and the thetas cannot both come from stdin; "
+			       "give the thetas with -i FILE");
 	if (!o->data && !isnan(o->sigma_obs))
 		return err_set(e, ERR_INPUT, "'--sigma-obs' needs '--data FILE'");
 	if (o->fd_step_set && !o->fd)
@@ -323,13 +326,15 @@ static void pack_bad(msgpack_packer *pk, const struct options *o, const msgpack_
 	/* a likelihood consumer matches by id: answer with -inf */
 	char buf[1100];
 	snprintf(buf, sizeof buf, "bad record: %s", msg);
-	msgpack_pack_map(pk, 3);
+	msgpack_pack_map(pk, 4);
 	stream_pack_str(pk, "id");
 	msgpack_pack_object(pk, *id);
 	stream_pack_str(pk, "loglik");
 	msgpack_pack_double(pk, -INFINITY);
 	stream_pack_str(pk, "status");
 	stream_pack_str(pk, buf);
+	stream_pack_str(pk, "newton_iterations");
+	msgpack_pack_int(pk, 0);
 }
 
 static int process(struct run *u, struct err *e)
@@ -413,6 +418,9 @@ static int setup_likelihood(struct run *u, struct err *e)
 	if (isnan(sigma))
 		return err_set(e, ERR_INPUT, "%s: the data do not say their 'sigma_obs'; give '--sigma-obs S'",
 			       u->o.data);
+	if (isnan(u->o.sigma_obs) && u->data.sigma_differs)
+		return err_set(e, ERR_INPUT, "%s: record %ld: 'sigma_obs' differs from an earlier record's %g; "
+			       "give '--sigma-obs S'", u->o.data, u->data.sigma_differs, u->data.sigma_obs);
 	if (!(u->l = malloc(sizeof *u->l)))
 		return err_set(e, ERR_NOMEM, "out of memory");
 	if ((rc = likelihood_init(u->l, &u->m, &u->data, u->aleatory, u->n_aleatory, u->o.cov, sigma, e))) {

@@ -51,7 +51,8 @@ int tsm_init(struct tsm *t, const struct model *m, const int *params, int n_para
 			t->acol[i * n + j] = t->acol[j * n + i] = col[k];
 	for (int i = 0; i < n; i++)
 		t->bcol[i] = col[k + i];
-	size_t sz = (size_t)t->d * (size_t)(t->P > 0 ? t->P : 1);
+	t->Pp = (n_params + LINALG_BLOCK - 1) / LINALG_BLOCK * LINALG_BLOCK;
+	size_t sz = (size_t)t->d * (size_t)(t->Pp > 0 ? t->Pp : 1);
 	t->x = calloc(sz, sizeof *t->x);
 	t->x_next = calloc(sz, sizeof *t->x_next);
 	t->y = calloc(sz, sizeof *t->y);
@@ -105,7 +106,7 @@ void tsm_dq_dtheta(const struct residual_params *p, const struct model *m, const
 static inline enum solver_status step_n(struct tsm *t, int n, const struct residual_params *p,
 					const double *restrict g, const double *restrict go)
 {
-	const int P = t->P;
+	const int P = t->Pp, W = LINALG_BLOCK;
 	const double idt = p->inv_dt;
 	const double *restrict x = t->x;
 	double *restrict Y = t->y, *restrict xn = t->x_next;
@@ -122,12 +123,14 @@ static inline enum solver_status step_n(struct tsm *t, int n, const struct resid
 	for (int i = 0; i < n; i++) {
 		const double phi = g[i], psi = g[n + 1 + i], ie = p->inv_eta[i];
 		const double a1 = (1.0 + psi * psi) * idt, a2 = phi * psi * idt, a3 = phi * phi * idt;
+		const double a4 = ie * idt;
 		const double *xf = x + i * P, *xs = x + (n + 1 + i) * P;
 		double *yf = Y + i * P, *ys = Y + (n + i) * P;
-		for (int c = 0; c < P; c++) {
-			yf[c] = a1 * xf[c] + a2 * xs[c] - ie * idt * x0[c];
-			ys[c] = a2 * xf[c] + a3 * xs[c];
-		}
+		for (int c = 0; c < P; c += W)
+			for (int q = 0; q < W; q++) {
+				yf[c + q] = a1 * xf[c + q] + a2 * xs[c + q] - a4 * x0[c + q];
+				ys[c + q] = a2 * xf[c + q] + a3 * xs[c + q];
+			}
 		const double ce = p->c * ie;
 		for (int j = 0; j < n; j++) {
 			int c = t->acol[i * n + j];
@@ -146,14 +149,16 @@ static inline enum solver_status step_n(struct tsm *t, int n, const struct resid
 	for (int i = 0; i < n; i++) {
 		const double *yf = Y + i * P, *ys = Y + (n + i) * P;
 		double *xf = xn + i * P, *xs = xn + (n + 1 + i) * P;
-		for (int c = 0; c < P; c++) {
-			xf[c] = yf[c];
-			xs[c] = ys[c];
-			xp0[c] -= yf[c];
-		}
+		for (int c = 0; c < P; c += W)
+			for (int q = 0; q < W; q++) {
+				xf[c + q] = yf[c + q];
+				xs[c + q] = ys[c + q];
+				xp0[c + q] -= yf[c + q];
+			}
 	}
-	for (int c = 0; c < P; c++)
-		xg[c] = x0[c] * idt - a0 * xp0[c];
+	for (int c = 0; c < P; c += W)
+		for (int q = 0; q < W; q++)
+			xg[c + q] = x0[c + q] * idt - a0 * xp0[c + q];
 	return SOLVER_OK;
 }
 
@@ -176,7 +181,9 @@ static enum solver_status hook(void *ctx, struct solver *s, int k, const double 
 	t->x_next = tmp;
 	const size_t dp = (size_t)t->d * (size_t)t->P;
 	while (t->r < t->n_save && t->save[t->r] == k) {
-		memcpy(t->out + (size_t)t->r * dp, t->x, sizeof(double) * dp);
+		for (int i = 0; i < t->d; i++)
+			memcpy(t->out + (size_t)t->r * dp + (size_t)i * t->P, t->x + (size_t)i * t->Pp,
+			       sizeof(double) * (size_t)t->P);
 		t->r++;
 	}
 	return SOLVER_OK;
@@ -187,7 +194,7 @@ void tsm_run(struct tsm *t, const double *theta, const int *save, int n_save, do
 {
 	const size_t dp = (size_t)t->d * (size_t)t->P;
 
-	memset(t->x, 0, dp * sizeof *t->x);
+	memset(t->x, 0, (size_t)t->d * (size_t)t->Pp * sizeof *t->x);
 	t->save = save;
 	t->n_save = n_save;
 	t->out = dstate;

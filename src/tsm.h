@@ -27,13 +27,14 @@ struct tsm {
 	struct solver s;
 	const struct model *m;
 	int d, P;                       /* state size, columns */
+	int Pp;                         /* P padded to a multiple of LINALG_BLOCK */
 	int param[MODEL_MAX_THETA];     /* column c is d / d theta_param[c] */
 	/* column of a_ij for row i's (A Phi)_i (both orders), of b_i; -1 if
 	 * that parameter is not a column */
 	int acol[MODEL_MAX_SPECIES * MODEL_MAX_SPECIES];
 	int bcol[MODEL_MAX_SPECIES];
-	double *x, *x_next;             /* d x P, row-major: x[state * P + column] */
-	double *y;                      /* 2n x P: the reduced right-hand sides */
+	double *x, *x_next;             /* d x Pp, row-major: x[state * Pp + column] */
+	double *y;                      /* 2n x Pp: the reduced right-hand sides */
 	const int *save;                /* the run's saved steps, for the hook */
 	int n_save, r;
 	double *out;                    /* n_save x d x P */
