@@ -53,10 +53,10 @@ int tsm_init(struct tsm *t, const struct model *m, const int *params, int n_para
 		t->bcol[i] = col[k + i];
 	t->Pp = (n_params + LINALG_BLOCK - 1) / LINALG_BLOCK * LINALG_BLOCK;
 	size_t sz = (size_t)t->d * (size_t)(t->Pp > 0 ? t->Pp : 1);
-	t->x = calloc(sz, sizeof *t->x);
-	t->x_next = calloc(sz, sizeof *t->x_next);
 	t->y = calloc(sz, sizeof *t->y);
-	if (!t->x || !t->x_next || !t->y) {
+	t->p0 = calloc(sz / (size_t)t->d, sizeof *t->p0);
+	t->p0_prev = calloc(sz / (size_t)t->d, sizeof *t->p0_prev);
+	if (!t->y || !t->p0 || !t->p0_prev) {
 		tsm_free(t);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
@@ -65,9 +65,9 @@ int tsm_init(struct tsm *t, const struct model *m, const int *params, int n_para
 
 void tsm_free(struct tsm *t)
 {
-	free(t->x);
-	free(t->x_next);
 	free(t->y);
+	free(t->p0);
+	free(t->p0_prev);
 	memset(t, 0, sizeof *t);
 }
 
@@ -98,18 +98,18 @@ void tsm_dq_dtheta(const struct residual_params *p, const struct model *m, const
 	col[n + 1 + i] = p->alpha * p->inv_eta[i] * g[n + 1 + i];
 }
 
-/* One step of the recursion for n species: x_next = x1_k from x = x1_{k-1}.
- * The right-hand sides -(dQ/dtheta + dQ/dg_{k-1} x1_{k-1}) go straight
- * into their reduced form (residual.h: phi rows less (1/eta_i) times the
- * phi_0 row's, whose only term is x_phi0 / dt; the constraint row's is 0),
- * and the solution is expanded as residual_expand does, column-wise. */
+/* One step of the recursion for n species: x1_{k-1} to x1_k, in place.
+ * The right-hand sides -(dQ/dtheta + dQ/dg_{k-1} x1_{k-1}) are built
+ * straight into their reduced form (residual.h: a phi row less 1/eta_i
+ * times the phi_0 row's, whose only term is d phi_0 / dt; the constraint
+ * row's is 0), row i from rows i and n + i of x1_{k-1} only, so in place;
+ * d phi_0 follows as residual_expand has it. */
 static inline enum solver_status step_n(struct tsm *t, int n, const struct residual_params *p,
 					const double *restrict g, const double *restrict go)
 {
 	const int P = t->Pp, W = LINALG_BLOCK;
 	const double idt = p->inv_dt;
-	const double *restrict x = t->x;
-	double *restrict Y = t->y, *restrict xn = t->x_next;
+	double *restrict Y = t->y;
 	double Phi[MODEL_MAX_SPECIES], a0;
 
 	residual_reduced_jacobian_n(p, n, g, go, t->s.J, &a0);
@@ -117,19 +117,23 @@ static inline enum solver_status step_n(struct tsm *t, int n, const struct resid
 		return SOLVER_SINGULAR;
 	t->s.a0 = a0;
 	t->s.reuse = 1;
+	double *tmp = t->p0_prev;
+	t->p0_prev = t->p0;
+	t->p0 = tmp;
+	const double *restrict x0 = t->p0_prev;
+	double *restrict xp0 = t->p0;
 	for (int j = 0; j < n; j++)
 		Phi[j] = g[j] * g[n + 1 + j];
-	const double *x0 = x + n * P;
 	for (int i = 0; i < n; i++) {
 		const double phi = g[i], psi = g[n + 1 + i], ie = p->inv_eta[i];
 		const double a1 = (1.0 + psi * psi) * idt, a2 = phi * psi * idt, a3 = phi * phi * idt;
 		const double a4 = ie * idt;
-		const double *xf = x + i * P, *xs = x + (n + 1 + i) * P;
 		double *yf = Y + i * P, *ys = Y + (n + i) * P;
 		for (int c = 0; c < P; c += W)
 			for (int q = 0; q < W; q++) {
-				yf[c + q] = a1 * xf[c + q] + a2 * xs[c + q] - a4 * x0[c + q];
-				ys[c + q] = a2 * xf[c + q] + a3 * xs[c + q];
+				const double xf = yf[c + q], xs = ys[c + q];
+				yf[c + q] = a1 * xf + a2 * xs - a4 * x0[c + q];
+				ys[c + q] = a2 * xf + a3 * xs;
 			}
 		const double ce = p->c * ie;
 		for (int j = 0; j < n; j++) {
@@ -143,23 +147,29 @@ static inline enum solver_status step_n(struct tsm *t, int n, const struct resid
 			ys[t->bcol[i]] -= p->alpha * ie * psi;
 	}
 	linalg_lu_solve_multi_n(t->s.J, 2 * n, t->s.piv, Y, P);
-	double *xp0 = xn + n * P, *xg = xn + (2 * n + 1) * P;
 	for (int c = 0; c < P; c++)
 		xp0[c] = 0.0;
-	for (int i = 0; i < n; i++) {
-		const double *yf = Y + i * P, *ys = Y + (n + i) * P;
-		double *xf = xn + i * P, *xs = xn + (n + 1 + i) * P;
+	for (int i = 0; i < n; i++)
 		for (int c = 0; c < P; c += W)
-			for (int q = 0; q < W; q++) {
-				xf[c + q] = yf[c + q];
-				xs[c + q] = ys[c + q];
-				xp0[c + q] -= yf[c + q];
-			}
-	}
-	for (int c = 0; c < P; c += W)
-		for (int q = 0; q < W; q++)
-			xg[c + q] = x0[c + q] * idt - a0 * xp0[c + q];
+			for (int q = 0; q < W; q++)
+				xp0[c + q] -= Y[i * P + c + q];
 	return SOLVER_OK;
+}
+
+/* x1_k in the state layout [state][column] into out (d x P). */
+static void expand(const struct tsm *t, double *out)
+{
+	const int n = t->m->species, P = t->P, Pp = t->Pp;
+	const double idt = t->s.p.inv_dt, a0 = t->s.a0;
+
+	for (int i = 0; i < n; i++) {
+		memcpy(out + (size_t)i * P, t->y + (size_t)i * Pp, sizeof(double) * (size_t)P);
+		memcpy(out + (size_t)(n + 1 + i) * P, t->y + (size_t)(n + i) * Pp, sizeof(double) * (size_t)P);
+	}
+	memcpy(out + (size_t)n * P, t->p0, sizeof(double) * (size_t)P);
+	/* gamma from the phi_0 row: a0 dphi_0 + dgamma = dphi_0,prev / dt */
+	for (int c = 0; c < P; c++)
+		out[(size_t)(2 * n + 1) * P + c] = t->p0_prev[c] * idt - a0 * t->p0[c];
 }
 
 static enum solver_status hook(void *ctx, struct solver *s, int k, const double *go, const double *g)
@@ -176,14 +186,9 @@ static enum solver_status hook(void *ctx, struct solver *s, int k, const double 
 	}
 	if (st != SOLVER_OK)
 		return st;
-	double *tmp = t->x;
-	t->x = t->x_next;
-	t->x_next = tmp;
 	const size_t dp = (size_t)t->d * (size_t)t->P;
 	while (t->r < t->n_save && t->save[t->r] == k) {
-		for (int i = 0; i < t->d; i++)
-			memcpy(t->out + (size_t)t->r * dp + (size_t)i * t->P, t->x + (size_t)i * t->Pp,
-			       sizeof(double) * (size_t)t->P);
+		expand(t, t->out + (size_t)t->r * dp);
 		t->r++;
 	}
 	return SOLVER_OK;
@@ -194,7 +199,8 @@ void tsm_run(struct tsm *t, const double *theta, const int *save, int n_save, do
 {
 	const size_t dp = (size_t)t->d * (size_t)t->P;
 
-	memset(t->x, 0, (size_t)t->d * (size_t)t->Pp * sizeof *t->x);
+	memset(t->y, 0, (size_t)(t->d - 2) * (size_t)t->Pp * sizeof *t->y);
+	memset(t->p0, 0, (size_t)t->Pp * sizeof *t->p0);
 	t->save = save;
 	t->n_save = n_save;
 	t->out = dstate;

@@ -33,8 +33,11 @@ struct tsm {
 	 * that parameter is not a column */
 	int acol[MODEL_MAX_SPECIES * MODEL_MAX_SPECIES];
 	int bcol[MODEL_MAX_SPECIES];
-	double *x, *x_next;             /* d x Pp, row-major: x[state * Pp + column] */
-	double *y;                      /* 2n x Pp: the reduced right-hand sides */
+	/* x1_k in the reduced layout, row-major with row stride Pp: rows
+	 * 0..n-1 d phi, n..2n-1 d psi (solved in place each step); p0 the
+	 * d phi_0 row, p0_prev the previous step's. d gamma is not needed by
+	 * the recursion and is made only at saved steps. */
+	double *y, *p0, *p0_prev;
 	const int *save;                /* the run's saved steps, for the hook */
 	int n_save, r;
 	double *out;                    /* n_save x d x P */
