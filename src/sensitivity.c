@@ -227,19 +227,6 @@ static void pack_header(msgpack_packer *pk, const struct run *u)
 	}
 }
 
-static void pack_status(msgpack_packer *pk, const struct solver_outcome *o)
-{
-	char buf[128];
-
-	stream_pack_str(pk, "status");
-	if (o->status == SOLVER_OK)
-		stream_pack_str(pk, "ok");
-	else {
-		snprintf(buf, sizeof buf, "%s at step %d", solver_status_string(o->status), o->step);
-		stream_pack_str(pk, buf);
-	}
-}
-
 static void pack_rows(msgpack_packer *pk, const double *x, int rows, int n)
 {
 	msgpack_pack_array(pk, (size_t)rows);
@@ -264,7 +251,7 @@ static void moments(struct run *u, msgpack_packer *pk, const msgpack_object *id,
 	msgpack_pack_object(pk, *id);
 	stream_pack_str(pk, "theta");
 	stream_pack_numbers(pk, theta, (size_t)m->n_theta);
-	pack_status(pk, &o);
+	trajectory_pack_status(pk, &o);
 	stream_pack_str(pk, "newton_iterations");
 	msgpack_pack_int64(pk, o.newton_iterations);
 	if (o.status != SOLVER_OK)
@@ -277,14 +264,7 @@ static void moments(struct run *u, msgpack_packer *pk, const msgpack_object *id,
 		sd[c] = a < u->n_aleatory && u->aleatory[a] == p ? u->o.cov * theta[p] : 0.0;
 	}
 	tsm_phibar_moments(t, u->states, u->dstate, u->n_save, sd, u->mean, u->var);
-	stream_pack_str(pk, "step");
-	msgpack_pack_array(pk, (size_t)u->n_save);
-	for (int r = 0; r < u->n_save; r++)
-		msgpack_pack_int(pk, u->save[r]);
-	stream_pack_str(pk, "t");
-	msgpack_pack_array(pk, (size_t)u->n_save);
-	for (int r = 0; r < u->n_save; r++)
-		msgpack_pack_double(pk, u->save[r] * m->dt);
+	trajectory_pack_steps(pk, m, u->save, u->n_save);
 	stream_pack_str(pk, "mean");
 	pack_rows(pk, u->mean, u->n_save, m->species);
 	stream_pack_str(pk, "var");

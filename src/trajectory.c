@@ -53,7 +53,7 @@ int trajectory_save_steps(const struct model *m, const int *steps, int n_steps, 
 	return 0;
 }
 
-static void pack_status(msgpack_packer *pk, const struct solver_outcome *o)
+void trajectory_pack_status(msgpack_packer *pk, const struct solver_outcome *o)
 {
 	char buf[128];
 
@@ -66,7 +66,7 @@ static void pack_status(msgpack_packer *pk, const struct solver_outcome *o)
 	}
 }
 
-static void pack_steps(msgpack_packer *pk, const struct model *m, const int *steps, int n)
+void trajectory_pack_steps(msgpack_packer *pk, const struct model *m, const int *steps, int n)
 {
 	stream_pack_str(pk, "step");
 	msgpack_pack_array(pk, (size_t)n);
@@ -89,10 +89,10 @@ void trajectory_pack(msgpack_packer *pk, const struct model *m, const msgpack_ob
 	msgpack_pack_object(pk, *id);
 	stream_pack_str(pk, "theta");
 	stream_pack_numbers(pk, theta, (size_t)m->n_theta);
-	pack_status(pk, o);
+	trajectory_pack_status(pk, o);
 	stream_pack_str(pk, "newton_iterations");
 	msgpack_pack_int64(pk, o->newton_iterations);
-	pack_steps(pk, m, save, rows);
+	trajectory_pack_steps(pk, m, save, rows);
 	if (observables) {
 		stream_pack_str(pk, "phibar");
 		msgpack_pack_array(pk, (size_t)rows);
@@ -185,12 +185,12 @@ void trajectory_pack_data(msgpack_packer *pk, const struct model *m, const msgpa
 	msgpack_pack_map(pk, o->status == SOLVER_OK ? 7 : 2);
 	stream_pack_str(pk, "id");
 	msgpack_pack_object(pk, *id);
-	pack_status(pk, o);
+	trajectory_pack_status(pk, o);
 	if (o->status != SOLVER_OK)
 		return;
 	stream_pack_str(pk, "newton_iterations");
 	msgpack_pack_int64(pk, o->newton_iterations);
-	pack_steps(pk, m, steps, n);
+	trajectory_pack_steps(pk, m, steps, n);
 	stream_pack_str(pk, "phibar");
 	msgpack_pack_array(pk, (size_t)n);
 	for (int j = 0; j < n; j++)

@@ -33,6 +33,12 @@ void trajectory_pack(msgpack_packer *pk, const struct model *m, const msgpack_ob
 		     const double *theta, const struct solver_outcome *o, const int *save,
 		     const double *states, int observables);
 
+/* The "status" entry of a record: "ok" or "<why> at step K". */
+void trajectory_pack_status(msgpack_packer *pk, const struct solver_outcome *o);
+
+/* The "step" and "t" entries (t = step dt) for steps[0..n-1]. */
+void trajectory_pack_steps(msgpack_packer *pk, const struct model *m, const int *steps, int n);
+
 /* A record for a theta that could not be used: {"id", "status"}. */
 void trajectory_pack_bad(msgpack_packer *pk, const msgpack_object *id, const char *why);
 
