@@ -36,7 +36,7 @@ build/libbiofilter.a: $(LIB_OBJS)
 bin/%: build/%.o build/libbiofilter.a | bin
 	$(CC) $(CFLAGS) $(LDFLAGS) $< build/libbiofilter.a $(LDLIBS) -o $@
 
-build/tests/%: tests/unit/%.c build/libbiofilter.a | build/tests
+build/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libbiofilter.a | build/tests
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< build/libbiofilter.a $(LDLIBS) -lcmocka -o $@
 
 build bin build/tests:

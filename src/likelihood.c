@@ -193,7 +193,9 @@ int likelihood_init(struct likelihood *l, const struct model *m, const struct li
 		return err_set(e, ERR_INPUT, "sigma_obs must be a positive number, got %g", sigma_obs);
 	if (!(cov >= 0) || !isfinite(cov))
 		return err_set(e, ERR_INPUT, "cov must be a non-negative number, got %g", cov);
-	if ((rc = tsm_init(&l->t, m, aleatory, n_aleatory, e)))
+	/* tsm_init takes NULL for all parameters; here it means none */
+	static const int none[1];
+	if ((rc = tsm_init(&l->t, m, aleatory ? aleatory : none, n_aleatory, e)))
 		return rc;
 	l->data = d;
 	l->cov = cov;

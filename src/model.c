@@ -317,6 +317,8 @@ int model_param_list(const struct model *m, const char *list, const char *opt, i
 	}
 	if (!strcmp(list, "none"))
 		return 0;
+	if (!*list) /* most likely an empty shell variable: say so */
+		return err_set(e, ERR_INPUT, "'%s' is empty (give 'none' for no parameter)", opt);
 	for (const char *s = list; *s;) {
 		size_t len = strcspn(s, ",");
 		if (len == 0 || len >= sizeof name)

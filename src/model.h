@@ -67,9 +67,9 @@ void model_initial_state(const struct model *m, double *g);
 /* The index in theta of parameter `name`, or -1. */
 int model_param_index(const struct model *m, const char *name);
 
-/* Parse a comma-separated list of parameter names ("a11,b1"; "all"; an
- * empty list or "none" for no parameter) into ascending indices; out has
- * room for n_theta. An unknown or repeated name is an error naming it;
+/* Parse a comma-separated list of parameter names ("a11,b1"; "all";
+ * "none" for no parameter) into ascending indices; out has room for
+ * n_theta. An empty list, an unknown or repeated name is an error naming it;
  * `opt` names the option in messages. */
 BF_RESULT int model_param_list(const struct model *m, const char *list, const char *opt, int *out, int *n,
 			       struct err *e);

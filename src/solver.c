@@ -9,14 +9,17 @@
  * (tolerance 1e-6), quadratic / linear / previous state as the guess:
  * M1 0.89/1.07/2.02, M2 0.96/0.98/1.77, M3 1.04/1.12/2.07,
  * M3val 0.90/1.13/1.48; make bench (M1) went from 1.22 to 1.02 ms per
- * trajectory with it.
+ * trajectory with it. phi_0 and gamma are eliminated from each update
+ * (residual.h), which leaves a 2n x 2n factorisation.
  *
- * When the sensitivities ride along (tsm.c), the step's Jacobian at the
- * converged g_{k-1} is already factored; the first update of step k uses it
- * (a chord step) and the rest are full Newton updates with a fresh
- * Jacobian once the chord stops contracting by CHORD_RATE per update. This
- * saves one Jacobian and factorisation per step of the TSM run (M1: 1.02
- * updates per step, of which nearly all are chord updates).
+ * The sensitivity run (tsm.c) factors the Jacobian at each converged g_k
+ * anyway; using it for the first update of step k + 1 (a chord step) saved
+ * 16% (M1) to 23% (M3) of the instructions of a TSM run, but with dt 1e-4
+ * the chord step could jump past the barrier at psi = 1 and converge to an
+ * unphysical root or fail where solve succeeds (34 of 300 M3val thetas
+ * from the prior, just after the antibiotics switch on). Every update is a
+ * full Newton update, so solve and sensitivity follow the same trajectory
+ * bit for bit.
  */
 #include "solver.h"
 
@@ -28,7 +31,6 @@ void solver_init(struct solver *s, const struct model *m, const double *theta)
 {
 	s->m = m;
 	s->dim = model_state_size(m);
-	s->reuse = 0;
 	residual_params_init(&s->p, m, theta);
 }
 
@@ -51,7 +53,6 @@ static double rounding_floor(const double *g, int n, double inv_dt)
 	return 4 * DBL_EPSILON * inv_dt * xmax;
 }
 
-#define CHORD_RATE 0.1
 static inline enum solver_status newton_n(struct solver *s, int n, const double *g_prev, double *g,
 					  int *iters)
 {
@@ -59,11 +60,9 @@ static inline enum solver_status newton_n(struct solver *s, int n, const double 
 	const int max_it = s->m->max_newton;
 	const double floor = rounding_floor(g_prev, n, s->p.inv_dt);
 	const double tol = s->m->tolerance > floor ? s->m->tolerance : floor;
-	double *Q = s->Q, *J = s->J, last = INFINITY;
+	double *Q = s->Q, *J = s->J;
 	double y[LINALG_MAX], dx[LINALG_MAX];
-	int chord = s->reuse;
 
-	s->reuse = 0;
 	for (int it = 0;; it++) {
 		residual_eval_n(&s->p, n, g, g_prev, Q);
 		double norm = 0, sum = 0;
@@ -79,14 +78,9 @@ static inline enum solver_status newton_n(struct solver *s, int n, const double 
 			return SOLVER_OK;
 		if (it == max_it)
 			return SOLVER_NO_CONVERGENCE;
-		if (chord && !(norm < CHORD_RATE * last))
-			chord = 0;
-		last = norm;
-		if (!chord) {
-			residual_reduced_jacobian_n(&s->p, n, g, g_prev, J, &s->a0);
-			if (linalg_lu_factor_n(J, 2 * n, s->piv))
-				return SOLVER_SINGULAR;
-		}
+		residual_reduced_jacobian_n(&s->p, n, g, g_prev, J, &s->a0);
+		if (linalg_lu_factor_n(J, 2 * n, s->piv))
+			return SOLVER_SINGULAR;
 		residual_reduce_rhs(&s->p, n, s->a0, Q, y);
 		linalg_lu_solve_n(J, 2 * n, s->piv, y);
 		residual_expand(n, s->a0, Q, y, dx);

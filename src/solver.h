@@ -36,7 +36,6 @@ struct solver {
 	double J[LINALG_MAX * LINALG_MAX];
 	int piv[LINALG_MAX];
 	double a0;
-	int reuse; /* set by tsm: J, piv hold dQ/dg at g_{k-1}; cleared by each step */
 };
 
 struct solver_outcome {

@@ -71,6 +71,7 @@ void stream_reader_free(struct stream_reader *r)
 	}
 	if (r->header_zone)
 		msgpack_zone_free(r->header_zone);
+	free(r->parked);
 	free(r->name);
 	memset(r, 0, sizeof *r);
 }

@@ -38,6 +38,9 @@ struct tsm {
 	 * d phi_0 row, p0_prev the previous step's. d gamma is not needed by
 	 * the recursion and is made only at saved steps. */
 	double *y, *p0, *p0_prev;
+	double J[LINALG_MAX * LINALG_MAX]; /* LU of the reduced dQ/dg_k at g_k */
+	int piv[LINALG_MAX];
+	double a0;
 	const int *save;                /* the run's saved steps, for the hook */
 	int n_save, r;
 	double *out;                    /* n_save x d x P */

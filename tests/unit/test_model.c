@@ -1,6 +1,8 @@
 /*
  * Unit tests for model: reading model files (DESIGN §3), defaults, every
- * validation error, and the theta layout.
+ * validation error, the theta layout, and parameter lists as options give
+ * them (model_param_list: "a12,b1", "all", "none"; ascending indices out,
+ * malformed, unknown or repeated names refused naming the option).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -435,6 +437,99 @@ static void test_not_an_object(void **state)
 	}
 }
 
+/* model_param_list: names to ascending indices (Case I: a11 a12 a22 b1 b2). */
+static void param_list_ok(const struct model *m, const char *list, const int *want, int nwant)
+{
+	int out[MODEL_MAX_THETA], n = -1;
+	struct err e = {0};
+
+	for (int p = 0; p < MODEL_MAX_THETA; p++)
+		out[p] = -7;
+	int rc = model_param_list(m, list, "--free", out, &n, &e);
+	if (rc)
+		fail_msg("\"%s\": %d: %s", list, rc, e.msg);
+	if (n != nwant)
+		fail_msg("\"%s\": %d parameters, want %d", list, n, nwant);
+	for (int k = 0; k < n; k++)
+		if (out[k] != want[k])
+			fail_msg("\"%s\": [%d] is %d, want %d", list, k, out[k], want[k]);
+	for (int k = n; k < MODEL_MAX_THETA; k++)
+		assert_int_equal(out[k], -7); /* nothing written beyond */
+}
+
+static void test_param_list(void **state)
+{
+	(void)state;
+	struct model m;
+	json_t *o = parse(base);
+
+	load_ok(&m, o);
+	json_decref(o);
+	param_list_ok(&m, "a12,b1", (const int[]){1, 3}, 2);
+	param_list_ok(&m, "b2,a11", (const int[]){0, 4}, 2);
+	param_list_ok(&m, "b2,b1,a22,a12,a11", (const int[]){0, 1, 2, 3, 4}, 5);
+	param_list_ok(&m, "a22", (const int[]){2}, 1);
+	param_list_ok(&m, "all", (const int[]){0, 1, 2, 3, 4}, 5);
+	param_list_ok(&m, "none", NULL, 0);
+	model_free(&m);
+
+	/* the model's own names */
+	o = base_with("parameters", "[\"k1\", \"k2\", \"k3\", \"s1\", \"s2\"]");
+	load_ok(&m, o);
+	json_decref(o);
+	param_list_ok(&m, "s1,k2", (const int[]){1, 3}, 2);
+	model_free(&m);
+}
+
+/* Every refusal is ERR_INPUT and names the option and the offending name
+ * (or, for a malformed list, the list). */
+static void test_param_list_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *list, *needle;
+	} bad[] = {
+		{"", "'--free' is empty"},   /* an empty shell variable, not "none" */
+		{"a13", "'a13'"},             /* unknown */
+		{"a11,c1", "'c1'"},           /* unknown after a good one */
+		{"A11", "'A11'"},             /* names are case-sensitive */
+		{" a11", "' a11'"},           /* no blanks */
+		{"none,a11", "'none'"},       /* "none" only alone */
+		{"all,b1", "'all'"},          /* "all" only alone */
+		{"a11,b1,a11", "'a11'"},      /* repeated */
+		{"b2,b2", "'b2'"},
+		{"a11,", "'a11,'"},           /* trailing comma */
+		{"a11,,b1", "'a11,,b1'"},     /* empty element */
+		{",a11", "',a11'"},           /* leading comma */
+		{",", "','"},
+	};
+	struct model m;
+	json_t *o = parse(base);
+
+	load_ok(&m, o);
+	json_decref(o);
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		int out[MODEL_MAX_THETA], n = -1;
+		struct err e = {0};
+		int rc = model_param_list(&m, bad[k].list, "--free", out, &n, &e);
+		if (rc != ERR_INPUT)
+			fail_msg("\"%s\": got %d (%s), want ERR_INPUT", bad[k].list, rc, rc ? e.msg : "accepted");
+		assert_int_equal(e.code, ERR_INPUT);
+		if (!strstr(e.msg, "'--free'") || !strstr(e.msg, bad[k].needle))
+			fail_msg("\"%s\": message \"%s\" does not name '--free' and %s", bad[k].list, e.msg,
+				 bad[k].needle);
+	}
+	/* a repeated name is said to be repeated */
+	{
+		int out[MODEL_MAX_THETA], n;
+		struct err e = {0};
+		assert_int_equal(model_param_list(&m, "a11,b1,a11", "--aleatory", out, &n, &e), ERR_INPUT);
+		assert_non_null(strstr(e.msg, "'--aleatory'"));
+		assert_non_null(strstr(e.msg, "twice"));
+	}
+	model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +543,8 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_duplicate_parameter_named),
 		cmocka_unit_test(test_not_an_object),
+		cmocka_unit_test(test_param_list),
+		cmocka_unit_test(test_param_list_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

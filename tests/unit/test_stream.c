@@ -16,48 +16,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "stream.h"
 
 /* ---- a scratch directory per test ---- */
 
-struct scratch {
-	char dir[64];
-	char path[128]; /* dir/out.mpk */
-};
-
 static int setup(void **state)
 {
-	struct scratch *s = calloc(1, sizeof *s);
-	if (!s)
-		return -1;
-	strcpy(s->dir, "/tmp/test_stream.XXXXXX");
-	if (!mkdtemp(s->dir)) {
-		free(s);
-		return -1;
-	}
-	snprintf(s->path, sizeof s->path, "%s/out.mpk", s->dir);
-	*state = s;
-	return 0;
+	return scratch_setup(state, "test_stream", "out.mpk");
 }
 
 static int teardown(void **state)
 {
-	struct scratch *s = *state;
-	DIR *d = opendir(s->dir);
-	struct dirent *de;
-	char p[512];
-
-	if (d) {
-		while ((de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-				snprintf(p, sizeof p, "%s/%s", s->dir, de->d_name);
-				unlink(p);
-			}
-		closedir(d);
-	}
-	rmdir(s->dir);
-	free(s);
-	return 0;
+	return scratch_teardown(state);
 }
 
 static void join(char *out, size_t size, const struct scratch *s, const char *name)

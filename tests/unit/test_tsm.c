@@ -157,6 +157,131 @@ static void test_case2_M2(void **state) { (void)state; check_golden("case2_M2");
 static void test_case2_M3(void **state) { (void)state; check_golden("case2_M3"); }
 static void test_case2_M3val(void **state) { (void)state; check_golden("case2_M3val"); }
 
+/* ---- sensitivity columns ----
+ *
+ * tsm_init with a subset of columns must give, bitwise, the corresponding
+ * columns of the full run: each column is its own right-hand side of the
+ * same factorisation (built from the same converged states, solved by the
+ * same row operations), and the trajectory itself does not depend on the
+ * columns. Exact equality, not a tolerance: any difference would mean the
+ * columns interact (a wrong scatter of dQ/dtheta, a stale padding column).
+ */
+
+#ifndef EXAMPLES_DIR
+#define EXAMPLES_DIR "examples/case2"
+#endif
+
+static void load_example(struct model *m, const char *name)
+{
+	char path[256];
+	struct err e = {0};
+
+	snprintf(path, sizeof path, "%s/%s.json", EXAMPLES_DIR, name);
+	if (model_load(m, path, &e))
+		fail_msg("model_load %s: %s", path, e.msg);
+}
+
+/* The subset run of cols against the full run at every 50th step of m. */
+static void check_columns(const struct model *m, const double *theta, const int *cols, int nc)
+{
+	const int d = model_state_size(m), P = m->n_theta;
+	const int ns = m->steps / 50 + 1;
+	struct tsm full, sub;
+	struct err e = {0};
+	struct solver_outcome of, os;
+	int *save = malloc(sizeof(int) * (size_t)ns);
+	double *gf = malloc(sizeof(double) * (size_t)(ns * d)), *gs = malloc(sizeof(double) * (size_t)(ns * d));
+	double *xf = malloc(sizeof(double) * (size_t)(ns * d * P));
+	double *xs = malloc(sizeof(double) * (size_t)(ns * d * (nc > 0 ? nc : 1)));
+
+	assert_non_null(save);
+	assert_non_null(gf);
+	assert_non_null(gs);
+	assert_non_null(xf);
+	assert_non_null(xs);
+	for (int r = 0; r < ns; r++)
+		save[r] = 50 * r;
+	assert_int_equal(tsm_init(&full, m, NULL, 0, &e), 0);
+	if (tsm_init(&sub, m, cols, nc, &e))
+		fail_msg("tsm_init with %d columns: %s", nc, e.msg);
+	assert_int_equal(sub.P, nc);
+	for (int c = 0; c < nc; c++)
+		assert_int_equal(sub.param[c], cols[c]);
+	tsm_run(&full, theta, save, ns, gf, xf, &of);
+	tsm_run(&sub, theta, save, ns, gs, xs, &os);
+	assert_int_equal(of.status, SOLVER_OK);
+	assert_int_equal(os.status, SOLVER_OK);
+	assert_int_equal(os.saved, ns);
+	assert_int_equal(os.newton_iterations, of.newton_iterations);
+	assert_memory_equal(gs, gf, sizeof(double) * (size_t)(ns * d));
+	long nonzero = 0;
+	for (int r = 0; r < ns; r++)
+		for (int s = 0; s < d; s++)
+			for (int c = 0; c < nc; c++) {
+				double a = xs[((size_t)r * d + s) * nc + c], b = xf[((size_t)r * d + s) * P + cols[c]];
+				if (memcmp(&a, &b, sizeof a) != 0)
+					fail_msg("step %d state %d d/d%s: subset %.17g, full %.17g", save[r], s,
+						 m->names[cols[c]], a, b);
+				nonzero += a != 0;
+			}
+	assert_true(nc == 0 || nonzero > ns * d / 2); /* real sensitivities were compared */
+	tsm_free(&full);
+	tsm_free(&sub);
+	free(save);
+	free(gf);
+	free(gs);
+	free(xf);
+	free(xs);
+}
+
+static void test_columns_subset(void **state)
+{
+	(void)state;
+	struct model m;
+	const double m1[] = {0.8, 2.0, 1.0, 0.1, 0.2};
+	const double m3[] = {0.8, 2.0, 2.0, 1.0, 1.0, 2.0, 1.0, 1.5, 1.0, 2.0, 0.1, 0.2, 0.3, 0.4};
+
+	load_example(&m, "M1");
+	check_columns(&m, m1, (const int[]){1, 4}, 2);    /* a12 b2 */
+	check_columns(&m, m1, (const int[]){0}, 1);       /* a11 alone */
+	check_columns(&m, m1, (const int[]){0, 1, 2, 3}, 4); /* one full block, b2 left out */
+	check_columns(&m, m1, (const int[]){0, 1, 2, 3, 4}, 5);
+	check_columns(&m, m1, (const int[]){0}, 0);       /* no column: the states alone */
+	model_free(&m);
+
+	load_example(&m, "M3");
+	check_columns(&m, m3, (const int[]){0, 13}, 2);   /* a11 b4 */
+	check_columns(&m, m3, (const int[]){2, 3, 5, 6}, 4); /* a13 a14 a23 a24, learnt in M3 */
+	check_columns(&m, m3, (const int[]){1, 4, 7, 8, 9, 12}, 6); /* across block boundaries */
+	model_free(&m);
+}
+
+/* Columns must be ascending parameter indices without repeats. */
+static void test_columns_refused(void **state)
+{
+	(void)state;
+	struct model m;
+	struct tsm t;
+	static const struct {
+		int cols[6], n;
+	} bad[] = {
+		{{4, 1}, 2}, {{1, 1}, 2}, {{0, 2, 1}, 3}, {{-1}, 1}, {{5}, 1}, {{0, 5}, 2},
+		{{0, 1, 2, 3, 4, 4}, 6}, /* more columns than parameters */
+		{{0}, -1},
+	};
+
+	load_example(&m, "M1");
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		struct err e = {0};
+		int rc = tsm_init(&t, &m, bad[k].cols, bad[k].n, &e);
+		if (rc != ERR_INPUT)
+			fail_msg("columns case %zu: got %d, want ERR_INPUT", k, rc);
+		assert_true(strlen(e.msg) > 0);
+		tsm_free(&t);
+	}
+	model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +290,8 @@ int main(void)
 		cmocka_unit_test(test_case2_M2),
 		cmocka_unit_test(test_case2_M3),
 		cmocka_unit_test(test_case2_M3val),
+		cmocka_unit_test(test_columns_subset),
+		cmocka_unit_test(test_columns_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
