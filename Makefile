@@ -19,7 +19,7 @@ PREFIX  ?= /usr/local
 LIBEXECDIR = $(PREFIX)/libexec/biofilter
 
 PROGRAMS = solve sensitivity mpcat
-LIB_MODULES = err rng linalg model residual solver tsm stream mpjson table cli trajectory likelihood
+LIB_MODULES = err rng linalg model residual solver tsm stream mpjson table cli trajectory likelihood thetas
 LIB_OBJS = $(LIB_MODULES:%=build/%.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
 MAN1 = $(wildcard man/*.1)

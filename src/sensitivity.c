@@ -15,6 +15,7 @@
 #include "model.h"
 #include "mpjson.h"
 #include "stream.h"
+#include "thetas.h"
 #include "trajectory.h"
 #include "tsm.h"
 #include "version.h"
@@ -297,67 +298,39 @@ static void loglik(struct run *u, msgpack_packer *pk, const msgpack_object *id, 
 	msgpack_pack_int64(pk, res.solver.newton_iterations);
 }
 
-static void pack_bad(msgpack_packer *pk, const struct options *o, const msgpack_object *id, const char *msg)
+static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta)
 {
-	if (!o->data) {
-		trajectory_pack_bad(pk, id, msg);
+	struct run *u = ctx;
+
+	if (u->o.data)
+		loglik(u, pk, id, theta);
+	else
+		moments(u, pk, id, theta);
+}
+
+static void answer_bad(void *ctx, msgpack_packer *pk, const msgpack_object *id, const char *why)
+{
+	const struct run *u = ctx;
+
+	if (!u->o.data) {
+		trajectory_pack_bad(pk, id, why, 0);
 		return;
 	}
 	/* a likelihood consumer matches by id: answer with -inf */
-	char buf[1100];
-	snprintf(buf, sizeof buf, "bad record: %s", msg);
-	msgpack_pack_map(pk, 4);
-	stream_pack_str(pk, "id");
-	msgpack_pack_object(pk, *id);
+	trajectory_pack_bad(pk, id, why, 2);
 	stream_pack_str(pk, "loglik");
 	msgpack_pack_double(pk, -INFINITY);
-	stream_pack_str(pk, "status");
-	stream_pack_str(pk, buf);
 	stream_pack_str(pk, "newton_iterations");
 	msgpack_pack_int(pk, 0);
 }
 
 static int process(struct run *u, struct err *e)
 {
-	const struct model *m = &u->m;
-	msgpack_packer *pk = stream_writer_packer(&u->w);
-	const msgpack_object *rec;
-	struct cli_progress prog;
-	struct err re;
-	int rc;
+	const struct thetas_loop l = {"sensitivity", "thetas", u->m.n_theta, u->o.quiet, u->o.progress,
+				      answer, answer_bad, u};
 
-	cli_progress_init(&prog, u->o.progress, u->o.quiet);
-	pack_header(pk, u);
-	while ((rc = stream_reader_next(&u->r, &rec, &re)) != 0) {
-		if (rc < 0) {
-			*e = re;
-			return rc;
-		}
-		if (rc == STREAM_NOT_MAP) {
-			if (!u->o.quiet)
-				fprintf(stderr, "sensitivity: %s\n", re.msg);
-			u->bad = 1;
-			continue;
-		}
-		msgpack_object idnum;
-		const msgpack_object *id = stream_record_id(&u->r, rec, &idnum);
-		double theta[MODEL_MAX_THETA];
-		if ((rc = stream_field_numbers(&u->r, rec, "theta", theta, (size_t)m->n_theta, &re))) {
-			if (!u->o.quiet)
-				fprintf(stderr, "sensitivity: %s\n", re.msg);
-			pack_bad(pk, &u->o, id, re.msg);
-			u->bad = 1;
-		} else if (u->o.data) {
-			loglik(u, pk, id, theta);
-		} else {
-			moments(u, pk, id, theta);
-		}
-		if ((rc = stream_writer_flush(&u->w, 0, e)))
-			return rc;
-		cli_progress_tick(&prog, "sensitivity", "thetas");
-	}
-	cli_progress_done(&prog, "sensitivity", "thetas");
-	return 0;
+	pack_header(stream_writer_packer(&u->w), u);
+	return thetas_run(&l, &u->r, &u->w, &u->bad, e);
 }
 
 /* Workspace of the moments mode. */

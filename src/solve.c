@@ -14,6 +14,7 @@
 #include "rng.h"
 #include "solver.h"
 #include "stream.h"
+#include "thetas.h"
 #include "trajectory.h"
 #include "version.h"
 
@@ -212,53 +213,36 @@ struct run {
 	int bad; /* some record was bad: exit 2 at the end */
 };
 
+static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta)
+{
+	struct run *u = ctx;
+	const struct model *m = &u->m;
+	struct solver_outcome out;
+
+	if (u->o.observe) {
+		struct trajectory_observation ob = {u->o.noise, u->o.aleatory, id_key((uint64_t)u->o.seed, id)};
+		trajectory_observe(u->s, m, theta, u->save, u->n_save, &ob, u->rows, u->phibar, &out);
+		trajectory_pack_data(pk, m, id, u->save, u->n_save, u->phibar, u->o.noise, &out);
+	} else {
+		solver_init(u->s, m, theta);
+		solver_run(u->s, u->save, u->n_save, u->rows, &out);
+		trajectory_pack(pk, m, id, theta, &out, u->save, u->rows, u->o.observables);
+	}
+}
+
+static void answer_bad(void *ctx, msgpack_packer *pk, const msgpack_object *id, const char *why)
+{
+	(void)ctx;
+	trajectory_pack_bad(pk, id, why, 0);
+}
+
 static int process(struct run *u, struct err *e)
 {
-	const struct model *m = &u->m;
-	msgpack_packer *pk = stream_writer_packer(&u->w);
-	const msgpack_object *rec;
-	struct cli_progress prog;
-	struct err re;
-	int rc;
+	const struct thetas_loop l = {"solve", "trajectories", u->m.n_theta, u->o.quiet, u->o.progress,
+				      answer, answer_bad, u};
 
-	cli_progress_init(&prog, u->o.progress, u->o.quiet);
-	pack_header(pk, &u->o, m);
-	while ((rc = stream_reader_next(&u->r, &rec, &re)) != 0) {
-		if (rc < 0) {
-			*e = re;
-			return rc;
-		}
-		if (rc == STREAM_NOT_MAP) {
-			/* no id to answer with: say so and go on */
-			if (!u->o.quiet)
-				fprintf(stderr, "solve: %s\n", re.msg);
-			u->bad = 1;
-			continue;
-		}
-		msgpack_object idnum;
-		const msgpack_object *id = stream_record_id(&u->r, rec, &idnum);
-		double theta[MODEL_MAX_THETA];
-		struct solver_outcome out;
-		if ((rc = stream_field_numbers(&u->r, rec, "theta", theta, (size_t)m->n_theta, &re))) {
-			if (!u->o.quiet)
-				fprintf(stderr, "solve: %s\n", re.msg);
-			trajectory_pack_bad(pk, id, re.msg);
-			u->bad = 1;
-		} else if (u->o.observe) {
-			struct trajectory_observation ob = {u->o.noise, u->o.aleatory, id_key((uint64_t)u->o.seed, id)};
-			trajectory_observe(u->s, m, theta, u->save, u->n_save, &ob, u->rows, u->phibar, &out);
-			trajectory_pack_data(pk, m, id, u->save, u->n_save, u->phibar, u->o.noise, &out);
-		} else {
-			solver_init(u->s, m, theta);
-			solver_run(u->s, u->save, u->n_save, u->rows, &out);
-			trajectory_pack(pk, m, id, theta, &out, u->save, u->rows, u->o.observables);
-		}
-		if ((rc = stream_writer_flush(&u->w, 0, e)))
-			return rc;
-		cli_progress_tick(&prog, "solve", "trajectories");
-	}
-	cli_progress_done(&prog, "solve", "trajectories");
-	return 0;
+	pack_header(stream_writer_packer(&u->w), &u->o, &u->m);
+	return thetas_run(&l, &u->r, &u->w, &u->bad, e);
 }
 
 int main(int argc, char **argv)

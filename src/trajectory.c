@@ -124,12 +124,12 @@ void trajectory_pack(msgpack_packer *pk, const struct model *m, const msgpack_ob
 		msgpack_pack_double(pk, states[(size_t)r * d + 2 * n + 1]);
 }
 
-void trajectory_pack_bad(msgpack_packer *pk, const msgpack_object *id, const char *why)
+void trajectory_pack_bad(msgpack_packer *pk, const msgpack_object *id, const char *why, int extra)
 {
 	char buf[1100];
 
 	snprintf(buf, sizeof buf, "bad record: %s", why);
-	msgpack_pack_map(pk, 2);
+	msgpack_pack_map(pk, 2 + (size_t)extra);
 	stream_pack_str(pk, "id");
 	msgpack_pack_object(pk, *id);
 	stream_pack_str(pk, "status");

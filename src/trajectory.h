@@ -39,8 +39,10 @@ void trajectory_pack_status(msgpack_packer *pk, const struct solver_outcome *o);
 /* The "step" and "t" entries (t = step dt) for steps[0..n-1]. */
 void trajectory_pack_steps(msgpack_packer *pk, const struct model *m, const int *steps, int n);
 
-/* A record for a theta that could not be used: {"id", "status"}. */
-void trajectory_pack_bad(msgpack_packer *pk, const msgpack_object *id, const char *why);
+/* A record for a theta that could not be used: {"id", "status": "bad
+ * record: <why>"}, in a map with room for `extra` entries the caller packs
+ * after it. */
+void trajectory_pack_bad(msgpack_packer *pk, const msgpack_object *id, const char *why, int extra);
 
 struct trajectory_observation {
 	double noise;      /* sigma_obs */
