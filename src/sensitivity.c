@@ -406,11 +406,7 @@ int main(int argc, char **argv)
 	    (rc = model_param_list(&u.m, u.o.aleatory ? u.o.aleatory : "all", "--aleatory", u.aleatory,
 				   &u.n_aleatory, &e)) ||
 	    (rc = u.o.data ? setup_likelihood(&u, &e) : setup_moments(&u, &e)) ||
-	    (rc = stream_reader_open(&u.r, u.o.in, &e)))
-		goto done;
-	stream_reader_shard(&u.r, u.o.shard_i, u.o.shard_k);
-	if ((rc = stream_reader_peek_header(&u.r, &e)) ||
-	    (rc = stream_reader_check_names(&u.r, "parameters", (const char *const *)u.m.names, u.m.n_theta, &e)) ||
+	    (rc = thetas_open(&u.r, u.o.in, u.o.shard_i, u.o.shard_k, &u.m, &e)) ||
 	    (rc = stream_writer_open(&u.w, u.o.out, u.o.compress, &e)) || (rc = process(&u, &e)) ||
 	    (rc = stream_writer_commit(&u.w, &e)))
 		goto done;

@@ -270,10 +270,7 @@ int main(int argc, char **argv)
 		rc = err_set(&e, ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = stream_reader_open(&u.r, u.o.in, &e)))
-		goto done;
-	stream_reader_shard(&u.r, u.o.shard_i, u.o.shard_k);
-	if ((rc = stream_reader_peek_header(&u.r, &e)) || (rc = stream_reader_check_names(&u.r, "parameters", (const char *const *)u.m.names, u.m.n_theta, &e)) ||
+	if ((rc = thetas_open(&u.r, u.o.in, u.o.shard_i, u.o.shard_k, &u.m, &e)) ||
 	    (rc = stream_writer_open(&u.w, u.o.out, u.o.compress, &e)) || (rc = process(&u, &e)) ||
 	    (rc = stream_writer_commit(&u.w, &e)))
 		goto done;

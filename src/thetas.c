@@ -6,7 +6,19 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "model.h"
+
+int thetas_open(struct stream_reader *r, const char *path, unsigned shard_i, unsigned shard_k,
+		const struct model *m, struct err *e)
+{
+	int rc;
+
+	if ((rc = stream_reader_open(r, path, e)))
+		return rc;
+	stream_reader_shard(r, shard_i, shard_k);
+	if ((rc = stream_reader_peek_header(r, e)))
+		return rc;
+	return stream_reader_check_names(r, "parameters", (const char *const *)m->names, m->n_theta, e);
+}
 
 int thetas_run(const struct thetas_loop *l, struct stream_reader *r, struct stream_writer *w, int *bad,
 	       struct err *e)

@@ -13,6 +13,7 @@
 #ifndef BF_THETAS_H
 #define BF_THETAS_H
 
+#include "model.h"
 #include "stream.h"
 
 struct thetas_loop {
@@ -25,6 +26,12 @@ struct thetas_loop {
 	void (*bad)(void *ctx, msgpack_packer *pk, const msgpack_object *id, const char *why);
 	void *ctx;
 };
+
+/* Open the theta stream at path (NULL or "-": stdin) for model m: keep
+ * shard i of k (k = 0: all), read its header, whose "parameters", if any,
+ * must be the model's. */
+BF_RESULT int thetas_open(struct stream_reader *r, const char *path, unsigned shard_i, unsigned shard_k,
+			  const struct model *m, struct err *e);
 
 /* Run the loop over r's records, answers to w. *bad is set when some
  * record was bad. Returns 0 or a negative error (in e). */
