@@ -113,6 +113,13 @@ int cli_bad_option(int c, char **argv, struct err *e)
 	return err_set(e, ERR_INPUT, "unknown or ambiguous option '%s'", arg);
 }
 
+void cli_option_error(const char *prog, const char *synopsis, int rc, const struct err *e)
+{
+	fprintf(stderr, "%s: %s\n", prog, e->msg);
+	if (rc == ERR_INPUT)
+		fprintf(stderr, "usage: %s %s; see %s --help\n", prog, synopsis, prog);
+}
+
 void cli_print_version(const char *prog)
 {
 	printf("%s (biofilter) %s\n", prog, BIOFILTER_VERSION);

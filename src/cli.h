@@ -31,6 +31,10 @@ BF_RESULT int cli_parse_list(const char *arg, const char *opt, long lo, long hi,
  * also inside a bundle such as -qx. */
 int cli_bad_option(int c, char **argv, struct err *e);
 
+/* Report an option error: "prog: message" on stderr and, for bad usage
+ * (ERR_INPUT), the line "usage: prog SYNOPSIS; see prog --help". */
+void cli_option_error(const char *prog, const char *synopsis, int rc, const struct err *e);
+
 /* Print "prog VERSION" to stdout. */
 void cli_print_version(const char *prog);
 

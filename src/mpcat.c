@@ -365,9 +365,7 @@ int main(int argc, char **argv)
 	c.head = -1;
 	c.w.fd = -1;
 	if ((rc = parse_options(argc, argv, &c, &e))) {
-		fprintf(stderr, "mpcat: %s\n", e.msg);
-		if (rc == ERR_INPUT)
-			fputs("usage: mpcat [--json|--tsv|--msgpack|--from-json] [options]; see mpcat --help\n", stderr);
+		cli_option_error("mpcat", "[--json|--tsv|--msgpack|--from-json] [options]", rc, &e);
 		goto end;
 	}
 	rc = stream_writer_open(&c.w, c.out, c.compress, &e);

@@ -386,6 +386,21 @@ static int setup_likelihood(struct run *u, struct err *e)
 	return 0;
 }
 
+/* Everything between the options and the clean-up. */
+static int run_all(struct run *u, struct err *e)
+{
+	int rc;
+
+	if ((rc = model_load(&u->m, u->o.model, e)) ||
+	    (rc = model_param_list(&u->m, u->o.aleatory ? u->o.aleatory : "all", "--aleatory", u->aleatory,
+				   &u->n_aleatory, e)) ||
+	    (rc = u->o.data ? setup_likelihood(u, e) : setup_moments(u, e)) ||
+	    (rc = thetas_open(&u->r, u->o.in, u->o.shard_i, u->o.shard_k, &u->m, e)) ||
+	    (rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)) || (rc = process(u, e)))
+		return rc;
+	return stream_writer_commit(&u->w, e);
+}
+
 int main(int argc, char **argv)
 {
 	struct run u;
@@ -396,21 +411,11 @@ int main(int argc, char **argv)
 	memset(&u, 0, sizeof u);
 	u.w.fd = -1;
 	if ((rc = parse_options(argc, argv, &u.o, &e))) {
-		fprintf(stderr, "sensitivity: %s\n", e.msg);
-		if (rc == ERR_INPUT)
-			fputs("usage: sensitivity -m MODEL.json [options]; see sensitivity --help\n", stderr);
+		cli_option_error("sensitivity", "-m MODEL.json [options]", rc, &e);
 		free(u.o.steps);
 		return err_exit_status(rc);
 	}
-	if ((rc = model_load(&u.m, u.o.model, &e)) ||
-	    (rc = model_param_list(&u.m, u.o.aleatory ? u.o.aleatory : "all", "--aleatory", u.aleatory,
-				   &u.n_aleatory, &e)) ||
-	    (rc = u.o.data ? setup_likelihood(&u, &e) : setup_moments(&u, &e)) ||
-	    (rc = thetas_open(&u.r, u.o.in, u.o.shard_i, u.o.shard_k, &u.m, &e)) ||
-	    (rc = stream_writer_open(&u.w, u.o.out, u.o.compress, &e)) || (rc = process(&u, &e)) ||
-	    (rc = stream_writer_commit(&u.w, &e)))
-		goto done;
-done:
+	rc = run_all(&u, &e);
 	if (rc)
 		fprintf(stderr, "sensitivity: %s\n", e.msg);
 	stream_writer_free(&u.w);

@@ -255,9 +255,7 @@ int main(int argc, char **argv)
 	memset(&u, 0, sizeof u);
 	u.w.fd = -1;
 	if ((rc = parse_options(argc, argv, &u.o, &e))) {
-		fprintf(stderr, "solve: %s\n", e.msg);
-		if (rc == ERR_INPUT)
-			fputs("usage: solve -m MODEL.json [options]; see solve --help\n", stderr);
+		cli_option_error("solve", "-m MODEL.json [options]", rc, &e);
 		free(u.o.steps);
 		return err_exit_status(rc);
 	}

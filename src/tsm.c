@@ -75,33 +75,6 @@ void tsm_free(struct tsm *t)
 	memset(t, 0, sizeof *t);
 }
 
-void tsm_dq_dtheta(const struct residual_params *p, const struct model *m, const double *g, int param,
-		   double *col)
-{
-	const int n = m->species, d = 2 * n + 2;
-	int k = 0;
-
-	for (int i = 0; i < d; i++)
-		col[i] = 0;
-	for (int i = 0; i < n; i++)
-		for (int j = i; j < n; j++, k++) {
-			if (k != param)
-				continue;
-			/* (A Phi)_i changes by Phi_j, and (A Phi)_j by Phi_i */
-			double ci = p->c * p->inv_eta[i], cj = p->c * p->inv_eta[j];
-			double Pj = g[j] * g[n + 1 + j], Pi = g[i] * g[n + 1 + i];
-			col[i] -= ci * g[n + 1 + i] * Pj;
-			col[n + 1 + i] -= ci * g[i] * Pj;
-			if (i != j) {
-				col[j] -= cj * g[n + 1 + j] * Pi;
-				col[n + 1 + j] -= cj * g[j] * Pi;
-			}
-			return;
-		}
-	int i = param - k; /* b_i */
-	col[n + 1 + i] = p->alpha * p->inv_eta[i] * g[n + 1 + i];
-}
-
 /* One step of the recursion for n species: x1_{k-1} to x1_k, in place.
  * The right-hand sides -(dQ/dtheta + dQ/dg_{k-1} x1_{k-1}) are built
  * straight into their reduced form (residual.h: a phi row less 1/eta_i

@@ -75,8 +75,4 @@ void tsm_run_fd(struct tsm *t, const double *theta, double rel_h, const int *sav
 void tsm_phibar_moments(const struct tsm *t, const double *states, const double *dstate, int rows,
 			const double *sd, double *mean, double *var);
 
-/* dQ/dtheta_p at g (column p of the d x n_theta matrix), for tests. */
-void tsm_dq_dtheta(const struct residual_params *p, const struct model *m, const double *g, int param,
-		   double *col);
-
 #endif

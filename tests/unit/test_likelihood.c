@@ -41,13 +41,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "examples.h"
 #include "likelihood.h"
 #include "scratch.h"
 #include "stream.h"
-
-#ifndef EXAMPLES_DIR
-#define EXAMPLES_DIR "examples/case2"
-#endif
 
 #define TWO_PI 6.283185307179586476925286766559
 #define REL_TOL 1e-12
@@ -64,16 +61,6 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	return scratch_teardown(state);
-}
-
-static void load_model(struct model *m, const char *name)
-{
-	char path[256];
-	struct err e = {0};
-
-	snprintf(path, sizeof path, "%s/%s.json", EXAMPLES_DIR, name);
-	if (model_load(m, path, &e))
-		fail_msg("model_load %s: %s", path, e.msg);
 }
 
 /* ---- writing data streams ---- */
@@ -174,7 +161,7 @@ static void test_load_rows(void **state)
 	struct model m;
 	struct likelihood_data d;
 
-	load_model(&m, "M1");
+	load_example(&m, "M1");
 	const double st1[] = {500, 100, 2500}, t1[] = {500 * 1e-5, 100 * 1e-5, 2500 * 1e-5};
 	const double ph1[] = {0.11, 0.12, 0.21, 0.22, 0.31, 0.32};
 	const double st2[] = {100, 0, 1500, 500};
@@ -233,7 +220,7 @@ static void test_load_sigma(void **state)
 	struct likelihood_data d;
 	const double st[] = {10}, ph[] = {0.2, 0.2};
 
-	load_model(&m, "M1");
+	load_example(&m, "M1");
 	struct data_rec recs[5];
 	const double sig[5] = {NAN, 0.01, 0.01, 0.02, 0.03};
 	for (int i = 0; i < 5; i++)
@@ -339,7 +326,7 @@ static void test_load_errors(void **state)
 	struct likelihood_data d;
 	const struct data_rec good = {.k = 1, .step = good_st, .phibar = good_ph, .cols = 2, .sigma = 0.005};
 
-	load_model(&m, "M1");
+	load_example(&m, "M1");
 	for (size_t c = 0; c < sizeof bad_recs / sizeof *bad_recs; c++) {
 		const struct data_rec recs[2] = {good, bad_recs[c].rec};
 		write_data(s->path, "data", recs, 2);
@@ -400,7 +387,7 @@ static void test_load_stream_errors(void **state)
 	const struct data_rec none = {.k = 0, .step = NULL, .phibar = NULL, .cols = 2, .sigma = 0.005};
 	int rc;
 
-	load_model(&m, "M1");
+	load_example(&m, "M1");
 	write_data(s->path, "trajectory", &good, 1);
 	rc = likelihood_data_load(&d, s->path, &m, &e);
 	assert_refused("a trajectory stream", rc, &e, &d, s->path, NULL, "'kind'");
@@ -584,7 +571,7 @@ static void test_eval(void **state)
 	struct point pts[N_POINTS];
 	const int all[] = {0, 1, 2, 3, 4}, some[] = {0, 3}, one[] = {4}, nothing[1] = {-1};
 
-	load_model(&m, "M1");
+	load_example(&m, "M1");
 	make_points(&m, s->path, pts);
 	load_ok(&d, s->path, &m);
 	assert_int_equal(d.points, N_POINTS);
@@ -673,7 +660,7 @@ static void test_eval_solver_failure(void **state)
 	const int all[] = {0, 1, 2, 3, 4};
 	char buf[128], want[128];
 
-	load_model(&m, "M1");
+	load_example(&m, "M1");
 	make_points(&m, s->path, pts);
 	load_ok(&d, s->path, &m);
 	assert_int_equal(likelihood_init(&l, &m, &d, all, 5, 0.005, 0.005, &e), 0);
@@ -713,7 +700,7 @@ static void test_init_errors(void **state)
 	struct err e = {0};
 	const int all[] = {0, 1, 2, 3, 4};
 
-	load_model(&m, "M1");
+	load_example(&m, "M1");
 	make_points(&m, s->path, pts);
 	load_ok(&d, s->path, &m);
 
@@ -745,7 +732,7 @@ static void test_init_errors(void **state)
 	likelihood_free(&l);
 
 	/* 4-species data (M3's) for the 2-species M1 */
-	load_model(&m3, "M3");
+	load_example(&m3, "M3");
 	const double st[] = {100}, ph[] = {0.01, 0.02, 0.03, 0.04};
 	const struct data_rec r4 = {.k = 1, .step = st, .phibar = ph, .cols = 4, .sigma = 0.005};
 	write_data(s->path, "data", &r4, 1);

@@ -38,6 +38,7 @@
 
 #include <cmocka.h>
 
+#include "examples.h"
 #include "tsm.h"
 
 #define GOLDEN_TOLERANCE 1e-13 /* Newton, max|Q|, of the golden runs */
@@ -166,20 +167,6 @@ static void test_case2_M3val(void **state) { (void)state; check_golden("case2_M3
  * columns. Exact equality, not a tolerance: any difference would mean the
  * columns interact (a wrong scatter of dQ/dtheta, a stale padding column).
  */
-
-#ifndef EXAMPLES_DIR
-#define EXAMPLES_DIR "examples/case2"
-#endif
-
-static void load_example(struct model *m, const char *name)
-{
-	char path[256];
-	struct err e = {0};
-
-	snprintf(path, sizeof path, "%s/%s.json", EXAMPLES_DIR, name);
-	if (model_load(m, path, &e))
-		fail_msg("model_load %s: %s", path, e.msg);
-}
 
 /* The subset run of cols against the full run at every 50th step of m. */
 static void check_columns(const struct model *m, const double *theta, const int *cols, int nc)
