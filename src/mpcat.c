@@ -35,6 +35,8 @@ static const char usage[] =
 	"  -n, --head N         stop after N records\n"
 	"      --no-header      leave stream headers out of --json output\n"
 	"  -H, --header         with --tsv, first print a '# ' line naming the columns\n"
+	"      --headers        with --tsv, print the fields of each stream's header\n"
+	"                       instead of its records (mpcat -i POP --tsv --headers beta)\n"
 	"      --shard I/K      only records whose index is I mod K\n"
 	"  -i, --input FILE     read FILE (default: the FILE arguments, or stdin)\n"
 	"  -o, --output FILE    write FILE atomically (default: stdout)\n"
@@ -47,7 +49,7 @@ static const char usage[] =
 	"Exit status: 0 success, 1 run-time failure, 2 bad input or usage.\n";
 
 enum mode { MODE_JSON, MODE_TSV, MODE_MSGPACK, MODE_FROM_JSON };
-enum { OPT_JSON = 256, OPT_TSV, OPT_MSGPACK, OPT_FROM_JSON, OPT_NO_HEADER, OPT_SHARD, OPT_VERSION };
+enum { OPT_JSON = 256, OPT_TSV, OPT_MSGPACK, OPT_FROM_JSON, OPT_NO_HEADER, OPT_HEADERS, OPT_SHARD, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
@@ -57,6 +59,7 @@ static const struct option longopts[] = {
 	{"head", required_argument, NULL, 'n'},
 	{"no-header", no_argument, NULL, OPT_NO_HEADER},
 	{"header", no_argument, NULL, 'H'},
+	{"headers", no_argument, NULL, OPT_HEADERS},
 	{"shard", required_argument, NULL, OPT_SHARD},
 	{"input", required_argument, NULL, 'i'},
 	{"output", required_argument, NULL, 'o'},
@@ -69,7 +72,7 @@ static const struct option longopts[] = {
 
 struct mpcat {
 	enum mode mode;
-	int mode_set, no_header, tsv_header, compress, quiet;
+	int mode_set, no_header, tsv_header, tsv_headers, compress, quiet;
 	long head;              /* -1: no limit */
 	unsigned shard_i, shard_k;
 	const char *in, *out;
@@ -129,6 +132,7 @@ static int parse_options(int argc, char **argv, struct mpcat *c, struct err *e)
 		case 'n': rc = cli_parse_long(optarg, "--head", 0, 0x7fffffffffffffffL, &c->head, e); break;
 		case OPT_NO_HEADER: c->no_header = 1; break;
 		case 'H': c->tsv_header = 1; break;
+		case OPT_HEADERS: c->tsv_headers = 1; break;
 		case OPT_SHARD: rc = cli_parse_shard(optarg, &c->shard_i, &c->shard_k, e); break;
 		case 'i': c->in = optarg; break;
 		case 'o': c->out = optarg; break;
@@ -149,6 +153,8 @@ static int parse_options(int argc, char **argv, struct mpcat *c, struct err *e)
 			return err_set(e, ERR_INPUT, "'--tsv' needs at least one FIELD");
 	} else if (c->tsv_header) {
 		return err_set(e, ERR_INPUT, "'--header' goes with '--tsv'");
+	} else if (c->tsv_headers) {
+		return err_set(e, ERR_INPUT, "'--headers' goes with '--tsv'");
 	}
 	if (c->no_header && c->mode != MODE_JSON)
 		return err_set(e, ERR_INPUT, "'--no-header' goes with '--json'");
@@ -273,6 +279,8 @@ static int emit_header(struct mpcat *c, struct stream_reader *r, struct err *e)
 {
 	const msgpack_object *h = stream_reader_header(r);
 
+	if (c->mode == MODE_TSV && c->tsv_headers && !h)
+		return 2; /* no header: nothing to print, and the records are not wanted */
 	if (!h)
 		return 0;
 	switch (c->mode) {
@@ -293,6 +301,15 @@ static int emit_header(struct mpcat *c, struct stream_reader *r, struct err *e)
 		msgpack_pack_object(stream_writer_packer(&c->w), *h);
 		c->header_done = 1;
 		return 1; /* keep this reader: it owns the first header */
+	case MODE_TSV:
+		if (!c->tsv_headers)
+			return 0;
+		/* sticky write errors are reported by the flush */
+		if (c->tsv_header && !c->header_done)
+			(void)table_print_header(h, c->fields, c->n_fields, stream_writer_write, &c->w);
+		c->header_done = 1;
+		(void)table_print_row(h, c->fields, c->n_fields, stream_writer_write, &c->w);
+		return stream_writer_flush(&c->w, 0, e) ? -1 : 2;
 	default:
 		return 0;
 	}
@@ -312,6 +329,10 @@ static int cat(struct mpcat *c, const char *path, struct err *e)
 	if ((rc = stream_reader_peek_header(&r, e)) || (rc = emit_header(c, &r, e)) < 0)
 		goto out;
 	keep = rc == 1;
+	if (rc == 2) { /* --tsv --headers: the records are not wanted */
+		rc = 0;
+		goto out;
+	}
 	rc = 0;
 	while (!done(c) && (rc = stream_reader_next(&r, &rec, &re)) != 0) {
 		if (rc < 0) {

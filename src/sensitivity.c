@@ -203,9 +203,7 @@ static void pack_header(msgpack_packer *pk, const struct run *u)
 	stream_pack_str(pk, "version");
 	stream_pack_str(pk, BIOFILTER_VERSION);
 	stream_pack_str(pk, "parameters");
-	msgpack_pack_array(pk, (size_t)m->n_theta);
-	for (int p = 0; p < m->n_theta; p++)
-		stream_pack_str(pk, m->names[p]);
+	stream_pack_strs(pk, (const char *const *)m->names, m->n_theta);
 	stream_pack_str(pk, "model");
 	mpjson_pack(pk, m->json);
 	stream_pack_str(pk, "cov");
@@ -395,7 +393,8 @@ static int run_all(struct run *u, struct err *e)
 	    (rc = model_param_list(&u->m, u->o.aleatory ? u->o.aleatory : "all", "--aleatory", u->aleatory,
 				   &u->n_aleatory, e)) ||
 	    (rc = u->o.data ? setup_likelihood(u, e) : setup_moments(u, e)) ||
-	    (rc = thetas_open(&u->r, u->o.in, u->o.shard_i, u->o.shard_k, &u->m, e)) ||
+	    (rc = thetas_open(&u->r, u->o.in, u->o.shard_i, u->o.shard_k,
+				(const char *const *)u->m.names, u->m.n_theta, e)) ||
 	    (rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)) || (rc = process(u, e)))
 		return rc;
 	return stream_writer_commit(&u->w, e);

@@ -165,9 +165,7 @@ static void pack_header(msgpack_packer *pk, const struct options *o, const struc
 	stream_pack_str(pk, "version");
 	stream_pack_str(pk, BIOFILTER_VERSION);
 	stream_pack_str(pk, "parameters");
-	msgpack_pack_array(pk, (size_t)m->n_theta);
-	for (int p = 0; p < m->n_theta; p++)
-		stream_pack_str(pk, m->names[p]);
+	stream_pack_strs(pk, (const char *const *)m->names, m->n_theta);
 	stream_pack_str(pk, "model");
 	mpjson_pack(pk, m->json);
 	if (o->observe) {
@@ -268,7 +266,8 @@ int main(int argc, char **argv)
 		rc = err_set(&e, ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = thetas_open(&u.r, u.o.in, u.o.shard_i, u.o.shard_k, &u.m, &e)) ||
+	if ((rc = thetas_open(&u.r, u.o.in, u.o.shard_i, u.o.shard_k,
+			       (const char *const *)u.m.names, u.m.n_theta, &e)) ||
 	    (rc = stream_writer_open(&u.w, u.o.out, u.o.compress, &e)) || (rc = process(&u, &e)) ||
 	    (rc = stream_writer_commit(&u.w, &e)))
 		goto done;

@@ -38,7 +38,13 @@ int stream_reader_open(struct stream_reader *r, const char *path, struct err *e)
 	}
 	if (fd < 0)
 		return err_set(e, ERR_INPUT, "%s: %s", path, strerror(errno));
-	if (!(r->name = strdup(path))) {
+	return stream_reader_open_fd(r, fd, path, e);
+}
+
+int stream_reader_open_fd(struct stream_reader *r, int fd, const char *name, struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	if (!(r->name = strdup(name))) {
 		close(fd);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
@@ -539,6 +545,13 @@ void stream_pack_str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str(pk, n);
 	if (n) /* the body packer rejects empty bodies */
 		msgpack_pack_str_body(pk, s, n);
+}
+
+void stream_pack_strs(msgpack_packer *pk, const char *const *s, int n)
+{
+	msgpack_pack_array(pk, (size_t)n);
+	for (int i = 0; i < n; i++)
+		stream_pack_str(pk, s[i]);
 }
 
 void stream_pack_numbers(msgpack_packer *pk, const double *x, size_t n)

@@ -44,6 +44,9 @@ struct stream_reader {
 
 /* Open path ("-" or NULL: stdin) for reading. */
 BF_RESULT int stream_reader_open(struct stream_reader *r, const char *path, struct err *e);
+/* Read from an open descriptor (a pipe), which the reader then owns (also
+ * on failure); name is for messages. */
+BF_RESULT int stream_reader_open_fd(struct stream_reader *r, int fd, const char *name, struct err *e);
 
 /* Keep only records whose 0-based index is i mod k (headers still seen). */
 void stream_reader_shard(struct stream_reader *r, unsigned i, unsigned k);
@@ -127,6 +130,8 @@ void stream_writer_free(struct stream_writer *w);
 /* Packing helpers (errors are sticky in the writer). */
 void stream_pack_str(msgpack_packer *pk, const char *s);
 void stream_pack_numbers(msgpack_packer *pk, const double *x, size_t n);
+/* An array of n strings (parameter names). */
+void stream_pack_strs(msgpack_packer *pk, const char *const *s, int n);
 /* Start a header map of `extra` + 2 entries with "biofilter" and "kind". */
 void stream_pack_header_start(msgpack_packer *pk, const char *kind, size_t extra);
 

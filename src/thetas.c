@@ -8,7 +8,7 @@
 #include "cli.h"
 
 int thetas_open(struct stream_reader *r, const char *path, unsigned shard_i, unsigned shard_k,
-		const struct model *m, struct err *e)
+		const char *const *names, int n, struct err *e)
 {
 	int rc;
 
@@ -17,7 +17,7 @@ int thetas_open(struct stream_reader *r, const char *path, unsigned shard_i, uns
 	stream_reader_shard(r, shard_i, shard_k);
 	if ((rc = stream_reader_peek_header(r, e)))
 		return rc;
-	return stream_reader_check_names(r, "parameters", (const char *const *)m->names, m->n_theta, e);
+	return names ? stream_reader_check_names(r, "parameters", names, n, e) : 0;
 }
 
 int thetas_run(const struct thetas_loop *l, struct stream_reader *r, struct stream_writer *w, int *bad,

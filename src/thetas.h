@@ -27,11 +27,11 @@ struct thetas_loop {
 	void *ctx;
 };
 
-/* Open the theta stream at path (NULL or "-": stdin) for model m: keep
- * shard i of k (k = 0: all), read its header, whose "parameters", if any,
- * must be the model's. */
+/* Open the theta stream at path (NULL or "-": stdin) for parameters
+ * names[0..n-1]: keep shard i of k (k = 0: all), read its header, whose
+ * "parameters", if any, must be these (names NULL: any). */
 BF_RESULT int thetas_open(struct stream_reader *r, const char *path, unsigned shard_i, unsigned shard_k,
-			  const struct model *m, struct err *e);
+			  const char *const *names, int n, struct err *e);
 
 /* Run the loop over r's records, answers to w. *bad is set when some
  * record was bad. Returns 0 or a negative error (in e). */

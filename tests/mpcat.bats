@@ -828,3 +828,22 @@ headed() {
 	assert_failure 2
 	stderr_empty
 }
+
+@test "--tsv --headers: the fields of each input's first header, not the records" {
+	echo '{"biofilter": 1, "kind": "population", "beta": 0.25, "stage": 3}
+{"id": 0, "beta": 9}' | mpcat --from-json >a.mpk
+	echo '{"biofilter": 1, "kind": "population", "beta": 1.0, "stage": 4}' | mpcat --from-json >b.mpk
+	run mpcat --tsv --headers stage beta -i a.mpk
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '3\t0.25')" ]
+	run mpcat --tsv -H --headers beta -i b.mpk
+	[ "$output" = "$(printf '# beta\n1')" ]
+	# a stream without a header has none to print
+	numbered_stream 3 >n.mpk
+	run mpcat --tsv --headers id -i n.mpk
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run --separate-stderr mpcat --json --headers
+	[ "$status" -eq 2 ]
+	stderr_has "'--headers' goes with '--tsv'"
+}
