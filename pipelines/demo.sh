@@ -1,7 +1,8 @@
 #!/bin/sh
 # make demo: solve the Case II models M1, M2, M3 (and the validation model
 # M3val) of the paper at their true parameters and print the final states,
-# then the TSM moments and the likelihood of synthetic data at the truth.
+# then the TSM moments and the likelihood of synthetic data at the truth,
+# then a TMCMC run on an analytic test density with a known answer.
 # Later issues grow this into the whole calibration.
 set -eu
 cd "$(dirname "$0")/.."
@@ -41,3 +42,17 @@ for m in M1 M2 M3 M3val; do
 			printf "%-6s  %-62s %.2f\n", m, s, l
 		}'
 done
+
+# Transitional MCMC to beta = 1 on the analytic two-component mixture
+# (weights 0.3, 0.7 at (0.8, 0.8) and (2.2, 2.2), sd 0.1, U(0, 3)^2 prior),
+# against the exact log-evidence and mode weights.
+printf '\nTMCMC on a bimodal test density (pipelines/tmcmc.sh, N = 1000, seed 1)\n\n'
+pipelines/tmcmc.sh -q -p examples/tmcmc/prior.json -N 1000 -s 1 \
+	-e "$bin/analytic-loglik examples/tmcmc/mixture.json" -d "$tmp/tmcmc"
+exact=$("$bin"/analytic-loglik --exact --prior examples/tmcmc/prior.json examples/tmcmc/mixture.json |
+	"$bin"/mpcat --from-json | "$bin"/mpcat --tsv log_evidence weights)
+"$bin"/mpcat -i "$tmp/tmcmc/posterior.mpk" --tsv theta | awk -v exact="$exact" '
+	$1 < 1.5 { low++ } { n++ }
+	END { split(exact, x, "\t")
+	      printf "\nmode weights %.3f %.3f (exact %.3f %.3f)\n", low / n, 1 - low / n, x[2], x[3]
+	      printf "log-evidence exact %.4f\n", x[1] }'

@@ -17,14 +17,16 @@
 #include "cli.h"
 
 
-static const char *const programs[] = {"solve", "sensitivity", "mpcat", NULL};
+static const char *const programs[] = {"solve", "sensitivity", "tmcmc-stage", "mpcat", "analytic-loglik", NULL};
 
 static void print_usage(FILE *f)
 {
 	fputs("usage: biofilter PROGRAM [ARGS...]\n\nPrograms:\n", f);
-	fputs("  solve        theta records in, trajectories or synthetic data out\n"
-	      "  sensitivity  theta records in, TSM moments or log-likelihoods out\n"
-	      "  mpcat        show and convert record streams\n"
+	fputs("  solve            theta records in, trajectories or synthetic data out\n"
+	      "  sensitivity      theta records in, TSM moments or log-likelihoods out\n"
+	      "  tmcmc-stage      one stage of Transitional MCMC: population in, next out\n"
+	      "  mpcat            show and convert record streams\n"
+	      "  analytic-loglik  theta records in, log-likelihoods of a Gaussian mixture out\n"
 	      "\nbiofilter PROGRAM --help describes each; man biofilter-stream for the format.\n", f);
 }
 

@@ -1,0 +1,34 @@
+/*
+ * evalcmd: the evaluator protocol (DESIGN §4). A likelihood is any command
+ * that reads theta records on stdin and writes loglik records on stdout;
+ * this runs one through /bin/sh for each batch and matches answers to
+ * questions by id.
+ *
+ * The command's stdin is fed by a forked writer while this process reads
+ * its stdout, so neither side can block the other whatever the batch size.
+ * The command's stderr is ours. Anything wrong with an answer is a run-time
+ * error (exit 1) that names the command: a non-zero exit or a signal, a
+ * stream that cannot be read, a missing, unknown or repeated id, a loglik
+ * that is NaN, +inf or not a number. -inf, with any status, is a valid
+ * answer: no likelihood there.
+ */
+#ifndef BF_EVALCMD_H
+#define BF_EVALCMD_H
+
+#include "err.h"
+
+struct evalcmd {
+	const char *cmd;
+	const char *const *names; /* parameter names for the theta header */
+	int d;
+	long batches, thetas;     /* counters, for reports */
+	double seconds;           /* wall time spent waiting on the command */
+};
+
+void evalcmd_init(struct evalcmd *c, const char *cmd, const char *const *names, int d);
+/* Evaluate theta[i*d..] for ids[i] (strictly increasing), i < n, into
+ * loglik[i]. The signature of tmcmc_evaluator's eval. */
+BF_RESULT int evalcmd_eval(void *c, const int *ids, const double *theta, int n, int d, double *loglik,
+			   struct err *e);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * population: reading and writing population streams. Invariant: a read
+ * population has n >= 1 chains, each theta inside the prior's support with
+ * its logprior computed here (a logprior in the input is not trusted).
+ */
+#include "population.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tmcmc.h"
+#include "version.h"
+
+int population_init(struct population *p, int n, int d, struct err *e)
+{
+	memset(p, 0, sizeof *p);
+	p->n = n;
+	p->d = d;
+	p->scale = NAN;
+	p->scale_start = NAN;
+	p->theta = malloc((size_t)n * (size_t)d * sizeof *p->theta);
+	p->loglik = malloc((size_t)n * sizeof *p->loglik);
+	p->logprior = malloc((size_t)n * sizeof *p->logprior);
+	p->covariance = calloc((size_t)d * (size_t)d, sizeof *p->covariance);
+	if (!p->theta || !p->loglik || !p->logprior || !p->covariance) {
+		population_free(p);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+void population_free(struct population *p)
+{
+	free(p->theta);
+	free(p->loglik);
+	free(p->logprior);
+	free(p->covariance);
+	memset(p, 0, sizeof *p);
+}
+
+static int header_number(const struct stream_reader *r, const msgpack_object *h, const char *key, int required,
+			 double *out, struct err *e)
+{
+	const msgpack_object *v = stream_map_get(h, key);
+	if (!v) {
+		if (required)
+			return err_set(e, ERR_INPUT, "%s: the header has no '%s': not a population", r->name, key);
+		return 0;
+	}
+	if (stream_object_number(v, out) || !isfinite(*out))
+		return err_set(e, ERR_INPUT, "%s: header: '%s' must be a number", r->name, key);
+	return 0;
+}
+
+static int read_header(struct population *p, struct prior *pr, const struct stream_reader *r, struct err *e)
+{
+	const msgpack_object *h = stream_reader_header(r), *v;
+	double x;
+	int rc;
+
+	if (!h)
+		return err_set(e, ERR_INPUT, "%s: no header: a population stream starts with one "
+			       "(tmcmc-stage --init makes stage 0)", r->name);
+	if ((v = stream_map_get(h, "kind")) && !stream_object_is_str(v, "population"))
+		return err_set(e, ERR_INPUT, "%s: the stream is not a population (header 'kind')", r->name);
+	if (!(v = stream_map_get(h, "prior")))
+		return err_set(e, ERR_INPUT, "%s: the header has no 'prior': not a population", r->name);
+	char where[600];
+	snprintf(where, sizeof where, "%s: header 'prior'", r->name);
+	if ((rc = prior_from_object(pr, v, where, e)))
+		return rc;
+	if ((rc = stream_reader_check_names(r, "parameters", (const char *const *)pr->names, pr->n, e)))
+		return rc;
+	if (!(v = stream_map_get(h, "seed")) || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return err_set(e, ERR_INPUT, "%s: header: 'seed' must be a non-negative integer", r->name);
+	p->seed = v->via.u64;
+	p->level = 0;
+	if ((rc = header_number(r, h, "level", 0, &x, e)))
+		return rc;
+	if (stream_map_get(h, "level")) {
+		if (x < 0 || x != floor(x) || x > 1e9)
+			return err_set(e, ERR_INPUT, "%s: header: 'level' must be a non-negative integer", r->name);
+		p->level = (long)x;
+	}
+	if ((rc = header_number(r, h, "stage", 1, &x, e)))
+		return rc;
+	if (x < 0 || x != floor(x) || x > 1e9)
+		return err_set(e, ERR_INPUT, "%s: header: 'stage' must be a non-negative integer", r->name);
+	p->stage = (long)x;
+	if ((rc = header_number(r, h, "beta", 1, &p->beta, e)) ||
+	    (rc = header_number(r, h, "log_evidence", 1, &p->log_evidence, e)))
+		return rc;
+	if (!(p->beta >= 0 && p->beta <= 1))
+		return err_set(e, ERR_INPUT, "%s: header: 'beta' must be in [0, 1]", r->name);
+	if ((rc = header_number(r, h, "log_evidence_se", 0, &p->log_evidence_se, e)))
+		return rc;
+	p->scale = NAN;
+	if ((rc = header_number(r, h, "scale", 0, &p->scale, e)))
+		return rc;
+	if (stream_map_get(h, "scale") && !(p->scale > 0))
+		return err_set(e, ERR_INPUT, "%s: header: 'scale' must be positive", r->name);
+	return 0;
+}
+
+/* Append a record's theta and loglik to growing arrays. */
+static int read_record(const struct stream_reader *r, const msgpack_object *rec, const struct prior *pr,
+		       double *theta, double *loglik, double *logprior, struct err *e)
+{
+	const msgpack_object *v;
+	int rc;
+
+	if ((rc = stream_field_numbers(r, rec, "theta", theta, (size_t)pr->n, e)))
+		return rc;
+	*logprior = prior_logpdf(pr, theta);
+	if (*logprior == -INFINITY)
+		return err_set(e, ERR_INPUT, "%s: record %ld: 'theta' is outside the prior's support", r->name,
+			       r->record);
+	*loglik = NAN;
+	if ((v = stream_map_get(rec, "loglik"))) {
+		if (stream_object_number(v, loglik))
+			return err_set(e, ERR_INPUT, "%s: record %ld: 'loglik' must be a number", r->name, r->record);
+		if (isnan(*loglik) || *loglik == INFINITY)
+			return err_set(e, ERR_INPUT, "%s: record %ld: 'loglik' is %s (leave it out to have the "
+				       "record evaluated)", r->name, r->record, isnan(*loglik) ? "NaN" : "+Infinity");
+	}
+	return 0;
+}
+
+int population_read(struct population *p, struct prior *pr, const char *path, struct err *e)
+{
+	struct stream_reader r;
+	const msgpack_object *rec;
+	struct population q;
+	int rc, cap = 0, n = 0;
+
+	memset(p, 0, sizeof *p);
+	memset(pr, 0, sizeof *pr);
+	memset(&q, 0, sizeof q);
+	if ((rc = stream_reader_open(&r, path, e)))
+		return rc;
+	if ((rc = stream_reader_peek_header(&r, e)) || (rc = read_header(&q, pr, &r, e)))
+		goto fail;
+	q.d = pr->n;
+	while ((rc = stream_reader_next(&r, &rec, e)) != 0) {
+		if (rc < 0)
+			goto fail;
+		if (rc == STREAM_NOT_MAP) {
+			rc = ERR_INPUT;
+			goto fail;
+		}
+		if (n == cap) {
+			if (cap >= POPULATION_MAX_N) {
+				rc = err_set(e, ERR_INPUT, "%s: more than %d records", r.name, POPULATION_MAX_N);
+				goto fail;
+			}
+			int nc = cap ? 2 * cap : 256;
+			double *t = realloc(q.theta, (size_t)nc * (size_t)q.d * sizeof *t);
+			if (t)
+				q.theta = t;
+			double *l = realloc(q.loglik, (size_t)nc * sizeof *l);
+			if (l)
+				q.loglik = l;
+			double *lp = realloc(q.logprior, (size_t)nc * sizeof *lp);
+			if (lp)
+				q.logprior = lp;
+			if (!t || !l || !lp) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				goto fail;
+			}
+			cap = nc;
+		}
+		if ((rc = read_record(&r, rec, pr, q.theta + (size_t)n * (size_t)q.d, q.loglik + n, q.logprior + n,
+				      e)))
+			goto fail;
+		n++;
+	}
+	if (!n) {
+		rc = err_set(e, ERR_INPUT, "%s: the population has no records", r.name);
+		goto fail;
+	}
+	if ((rc = population_init(p, n, q.d, e)))
+		goto fail;
+	memcpy(p->theta, q.theta, (size_t)n * (size_t)q.d * sizeof *p->theta);
+	memcpy(p->loglik, q.loglik, (size_t)n * sizeof *p->loglik);
+	memcpy(p->logprior, q.logprior, (size_t)n * sizeof *p->logprior);
+	p->seed = q.seed;
+	p->level = q.level;
+	p->stage = q.stage;
+	p->beta = q.beta;
+	p->log_evidence = q.log_evidence;
+	p->log_evidence_se = q.log_evidence_se;
+	p->scale = q.scale;
+	free(q.theta);
+	free(q.loglik);
+	free(q.logprior);
+	stream_reader_free(&r);
+	return 0;
+fail:
+	free(q.theta);
+	free(q.loglik);
+	free(q.logprior);
+	prior_free(pr);
+	stream_reader_free(&r);
+	return rc;
+}
+
+static void pack_kv_double(msgpack_packer *pk, const char *key, double x)
+{
+	stream_pack_str(pk, key);
+	msgpack_pack_double(pk, x);
+}
+
+static void pack_settings(msgpack_packer *pk, const struct tmcmc_settings *s, int d)
+{
+	msgpack_pack_map(pk, 9);
+	pack_kv_double(pk, "target_ess", s->target_ess);
+	pack_kv_double(pk, "min_dbeta", s->min_dbeta);
+	pack_kv_double(pk, "logl_scale", s->logl_scale);
+	stream_pack_str(pk, "adapt");
+	if (s->adapt)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	pack_kv_double(pk, "target_acceptance", isnan(s->target_acceptance) ? 0.23 + 0.21 / d : s->target_acceptance);
+	stream_pack_str(pk, "resample");
+	stream_pack_str(pk, s->resample == TMCMC_SYSTEMATIC ? "systematic" : "multinomial");
+	stream_pack_str(pk, "chain_steps");
+	if (s->chain_steps > 0)
+		msgpack_pack_int(pk, s->chain_steps);
+	else
+		stream_pack_str(pk, "auto");
+	stream_pack_str(pk, "max_chain_steps");
+	msgpack_pack_int(pk, s->max_chain_steps);
+	pack_kv_double(pk, "decorrelation", s->decorrelation);
+}
+
+int population_write(const struct population *p, const struct prior *pr, const struct tmcmc_settings *s,
+		     struct stream_writer *w, struct err *e)
+{
+	msgpack_packer *pk = stream_writer_packer(w);
+	int first = p->stage == 0, rc;
+
+	stream_pack_header_start(pk, "population", 17 + (s != NULL));
+	stream_pack_str(pk, "version");
+	stream_pack_str(pk, BIOFILTER_VERSION);
+	stream_pack_str(pk, "parameters");
+	stream_pack_strs(pk, (const char *const *)pr->names, pr->n);
+	stream_pack_str(pk, "prior");
+	prior_pack(pk, pr);
+	stream_pack_str(pk, "seed");
+	msgpack_pack_uint64(pk, p->seed);
+	stream_pack_str(pk, "level");
+	msgpack_pack_long(pk, p->level);
+	stream_pack_str(pk, "stage");
+	msgpack_pack_long(pk, p->stage);
+	stream_pack_str(pk, "samples");
+	msgpack_pack_int(pk, p->n);
+	pack_kv_double(pk, "beta", p->beta);
+	pack_kv_double(pk, "dbeta", p->dbeta);
+	pack_kv_double(pk, "log_evidence", p->log_evidence);
+	pack_kv_double(pk, "log_evidence_se", p->log_evidence_se);
+	pack_kv_double(pk, "ess", first ? p->n : p->ess);
+	stream_pack_str(pk, "acceptance");
+	if (first)
+		msgpack_pack_nil(pk);
+	else
+		msgpack_pack_double(pk, p->acceptance);
+	pack_kv_double(pk, "scale", p->scale);
+	stream_pack_str(pk, "chain_steps");
+	msgpack_pack_long(pk, p->chain_steps);
+	stream_pack_str(pk, "evaluations");
+	msgpack_pack_long(pk, p->evaluations);
+	stream_pack_str(pk, "proposal");
+	if (first) {
+		stream_pack_str(pk, "prior");
+	} else {
+		msgpack_pack_map(pk, 3);
+		pack_kv_double(pk, "scale_start", p->scale_start);
+		pack_kv_double(pk, "scale_end", p->scale);
+		stream_pack_str(pk, "covariance");
+		msgpack_pack_array(pk, (size_t)p->d);
+		for (int a = 0; a < p->d; a++)
+			stream_pack_numbers(pk, p->covariance + (size_t)a * (size_t)p->d, (size_t)p->d);
+	}
+	if (s) {
+		stream_pack_str(pk, "tmcmc");
+		pack_settings(pk, s, p->d);
+	}
+	if ((rc = stream_writer_flush(w, 0, e)))
+		return rc;
+	for (int c = 0; c < p->n; c++) {
+		int known = !isnan(p->loglik[c]);
+		msgpack_pack_map(pk, 3 + (size_t)known);
+		stream_pack_str(pk, "id");
+		msgpack_pack_int(pk, c);
+		stream_pack_str(pk, "theta");
+		stream_pack_numbers(pk, p->theta + (size_t)c * (size_t)p->d, (size_t)p->d);
+		if (known)
+			pack_kv_double(pk, "loglik", p->loglik[c]);
+		pack_kv_double(pk, "logprior", p->logprior[c]);
+		if ((rc = stream_writer_flush(w, 0, e)))
+			return rc;
+	}
+	return 0;
+}

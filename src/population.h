@@ -1,0 +1,60 @@
+/*
+ * population: the N samples of one TMCMC stage and what the stream header
+ * says about them (DESIGN §3, §4; man/biofilter-stream.5, kind
+ * "population").
+ *
+ * Records are {"id": chain, "theta": [..], "loglik": x, "logprior": y},
+ * chains numbered 0..N-1 in order; a record without "loglik" has not been
+ * evaluated yet (loglik NaN here). The header carries the prior, so a
+ * stage needs nothing but its input population and its options; the RNG
+ * key (seed, level), the stage number, beta, the cumulative log-evidence
+ * and the proposal scale reached so far travel with it too. What a stage
+ * did (dbeta, ESS, acceptance, chain steps, evaluations, the proposal
+ * covariance and the settings) is written for the record and not read
+ * back.
+ */
+#ifndef BF_POPULATION_H
+#define BF_POPULATION_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "prior.h"
+#include "stream.h"
+
+#define POPULATION_MAX_N 10000000
+
+struct tmcmc_settings;
+
+struct population {
+	int n, d;
+	double *theta;      /* n x d, row per chain */
+	double *loglik;     /* NaN: not evaluated yet; -inf: no likelihood */
+	double *logprior;
+	/* the state that carries from stage to stage */
+	uint64_t seed;
+	long level, stage;
+	double beta, log_evidence, scale;
+	double log_evidence_se; /* sqrt of sum over stages of 1/ESS - 1/N */
+	/* the stage that made this population (stage >= 1) */
+	double dbeta, ess, acceptance;
+	long evaluations, chain_steps;
+	double *covariance; /* d x d, the weighted sample covariance */
+	double scale_start; /* the scale the stage started from */
+};
+
+BF_RESULT int population_init(struct population *p, int n, int d, struct err *e);
+void population_free(struct population *p);
+
+/* Read a population stream (header and every record) into p and its prior
+ * into pr. Records are taken in input order whatever their ids; every one
+ * must have a theta inside the prior's support, and a loglik, if any, that
+ * is a number (not NaN, not +inf). Errors name the file, record and field. */
+BF_RESULT int population_read(struct population *p, struct prior *pr, const char *path, struct err *e);
+
+/* Write p as a population stream: header (with the prior and, when s is
+ * not NULL, the settings of the stage that made it) and records. */
+BF_RESULT int population_write(const struct population *p, const struct prior *pr,
+			       const struct tmcmc_settings *s, struct stream_writer *w, struct err *e);
+
+#endif

@@ -1,0 +1,324 @@
+/*
+ * tmcmc-stage: one stage of Transitional MCMC as a filter (DESIGN §4):
+ * --init draws stage 0 from the prior; otherwise a population comes in,
+ * records still lacking a loglik are evaluated, one stage runs, and the
+ * next population goes out. Likelihoods come from an evaluator command.
+ * See man/tmcmc-stage.1. This main parses options and wires library calls.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "evalcmd.h"
+#include "population.h"
+#include "prior.h"
+#include "stream.h"
+#include "tmcmc.h"
+
+static const char usage[] =
+	"usage: tmcmc-stage --init --prior PRIOR.json -N COUNT [--seed S] [-o OUT]\n"
+	"       tmcmc-stage --eval CMD [-i POP] [-o OUT] [options]\n"
+	"\n"
+	"Transitional MCMC one stage at a time. --init draws stage 0 from the prior;\n"
+	"otherwise reads a population, evaluates the records that lack a loglik,\n"
+	"tempers to the next beta, resamples, moves every chain by Metropolis-Hastings\n"
+	"steps, and writes the next population. Repeat until the header's beta is 1.\n"
+	"\n"
+	"Stage 0:\n"
+	"      --init           draw stage 0 from the prior (nothing is evaluated)\n"
+	"      --prior FILE     the prior (JSON array of {\"name\", \"uniform\" | \"normal\"})\n"
+	"  -N, --samples N      number of chains\n"
+	"      --seed S         key of every random stream (default 0)\n"
+	"      --level L        a further key word, for hierarchical runs (default 0)\n"
+	"\n"
+	"Stages:\n"
+	"  -e, --eval CMD       the likelihood: CMD (run by /bin/sh) reads theta records\n"
+	"                       on stdin and writes loglik records on stdout\n"
+	"      --target-ess F   ESS of the weights as a fraction of N (default 0.5)\n"
+	"      --min-dbeta X    smallest tempering step (default 0)\n"
+	"      --logl-scale X   scale logliks by X when choosing dbeta only (default 1)\n"
+	"      --scale S        proposal scale to start from (default: the population's;\n"
+	"                       2.4/sqrt(d) at stage 0)\n"
+	"      --fixed-scale    do not adapt the scale (Ching & Chen: --scale 0.2 --fixed-scale)\n"
+	"      --target-acceptance A  acceptance the scale adapts to (default 0.23 + 0.21/d)\n"
+	"      --resample HOW   systematic (default) or multinomial\n"
+	"      --chain-steps K  MH steps per stage, or 'auto' (default): stop once the\n"
+	"                       chains have decorrelated from where they started\n"
+	"      --max-chain-steps K  most steps of 'auto' (default 50)\n"
+	"      --decorrelation R  'auto' stops when every |corr(start, now)| <= R (default 0.2)\n"
+	"\n"
+	"  -i, --input FILE     the population (default: stdin; gzip is read as is)\n"
+	"  -o, --output FILE    the next population (default: stdout), written atomically\n"
+	"  -z, --compress       gzip the output\n"
+	"  -v, --verbose        a summary line per stage on stderr, with timings\n"
+	"      --progress       show progress on stderr even when it is not a terminal\n"
+	"  -q, --quiet          no messages but errors\n"
+	"  -h, --help           this help\n"
+	"      --version        print the version\n"
+	"\n"
+	"Exit status: 0 success, 1 run-time failure (the evaluator failed), 2 bad input\n"
+	"or usage.\n";
+
+static const char synopsis[] = "--init --prior PRIOR -N COUNT | --eval CMD [options]";
+
+enum { OPT_INIT = 256, OPT_PRIOR, OPT_SEED, OPT_LEVEL, OPT_TARGET_ESS, OPT_MIN_DBETA, OPT_LOGL_SCALE, OPT_SCALE,
+       OPT_FIXED_SCALE, OPT_TARGET_ACC, OPT_RESAMPLE, OPT_CHAIN_STEPS, OPT_MAX_CHAIN_STEPS, OPT_DECORRELATION,
+       OPT_PROGRESS, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{"init", no_argument, NULL, OPT_INIT},
+	{"prior", required_argument, NULL, OPT_PRIOR},
+	{"samples", required_argument, NULL, 'N'},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"level", required_argument, NULL, OPT_LEVEL},
+	{"eval", required_argument, NULL, 'e'},
+	{"target-ess", required_argument, NULL, OPT_TARGET_ESS},
+	{"min-dbeta", required_argument, NULL, OPT_MIN_DBETA},
+	{"logl-scale", required_argument, NULL, OPT_LOGL_SCALE},
+	{"scale", required_argument, NULL, OPT_SCALE},
+	{"fixed-scale", no_argument, NULL, OPT_FIXED_SCALE},
+	{"target-acceptance", required_argument, NULL, OPT_TARGET_ACC},
+	{"resample", required_argument, NULL, OPT_RESAMPLE},
+	{"chain-steps", required_argument, NULL, OPT_CHAIN_STEPS},
+	{"max-chain-steps", required_argument, NULL, OPT_MAX_CHAIN_STEPS},
+	{"decorrelation", required_argument, NULL, OPT_DECORRELATION},
+	{"input", required_argument, NULL, 'i'},
+	{"output", required_argument, NULL, 'o'},
+	{"compress", no_argument, NULL, 'z'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+struct options {
+	int init, compress, verbose, quiet, progress;
+	const char *prior, *eval, *in, *out;
+	long n, level;
+	unsigned long long seed;
+	int seed_set, level_set, stage_opts, auto_opts;
+	struct tmcmc_settings s;
+};
+
+/* A number in (lo, hi] or [lo, hi] (closed_lo). */
+static int parse_fraction(const char *arg, const char *opt, double lo, double hi, int closed_lo, double *out,
+			  struct err *e)
+{
+	int rc = cli_parse_double(arg, opt, out, e);
+	if (rc)
+		return rc;
+	if (!(closed_lo ? *out >= lo : *out > lo) || !(*out <= hi))
+		return err_set(e, ERR_INPUT, "'%s' must be in %c%g, %g], got '%s'", opt, closed_lo ? '[' : '(', lo, hi,
+			       arg);
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *o, struct err *e)
+{
+	int c, rc = 0;
+	long k;
+
+	memset(o, 0, sizeof *o);
+	tmcmc_settings_default(&o->s);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":N:e:i:o:zvqh", longopts, NULL)) != -1) {
+		if (c >= OPT_TARGET_ESS && c <= OPT_DECORRELATION && c != OPT_SCALE)
+			o->stage_opts = 1;
+		switch (c) {
+		case OPT_INIT: o->init = 1; break;
+		case OPT_PRIOR: o->prior = optarg; break;
+		case 'N': rc = cli_parse_long(optarg, "--samples", 2, POPULATION_MAX_N, &o->n, e); break;
+		case OPT_SEED: {
+			char *end;
+			errno = 0;
+			o->seed = strtoull(optarg, &end, 10);
+			if (errno || !isdigit((unsigned char)optarg[0]) || *end || o->seed > INT64_MAX)
+				rc = err_set(e, ERR_INPUT, "'--seed' must be an integer from 0 to 2^63-1, got '%s'",
+					     optarg);
+			o->seed_set = 1;
+			break;
+		}
+		case OPT_LEVEL:
+			rc = cli_parse_long(optarg, "--level", 0, 1000000000, &o->level, e);
+			o->level_set = 1;
+			break;
+		case 'e': o->eval = optarg; break;
+		case OPT_TARGET_ESS: rc = parse_fraction(optarg, "--target-ess", 0, 1, 0, &o->s.target_ess, e); break;
+		case OPT_MIN_DBETA: rc = parse_fraction(optarg, "--min-dbeta", 0, 1, 1, &o->s.min_dbeta, e); break;
+		case OPT_LOGL_SCALE:
+			rc = parse_fraction(optarg, "--logl-scale", 0, HUGE_VAL, 0, &o->s.logl_scale, e);
+			break;
+		case OPT_SCALE: rc = parse_fraction(optarg, "--scale", 0, 1e6, 0, &o->s.scale, e); break;
+		case OPT_FIXED_SCALE: o->s.adapt = 0; break;
+		case OPT_TARGET_ACC:
+			rc = parse_fraction(optarg, "--target-acceptance", 0, 1, 0, &o->s.target_acceptance, e);
+			if (!rc && o->s.target_acceptance >= 1)
+				rc = err_set(e, ERR_INPUT, "'--target-acceptance' must be below 1, got '%s'", optarg);
+			break;
+		case OPT_RESAMPLE:
+			if (!strcmp(optarg, "systematic"))
+				o->s.resample = TMCMC_SYSTEMATIC;
+			else if (!strcmp(optarg, "multinomial"))
+				o->s.resample = TMCMC_MULTINOMIAL;
+			else
+				rc = err_set(e, ERR_INPUT, "'--resample' must be systematic or multinomial, got '%s'",
+					     optarg);
+			break;
+		case OPT_CHAIN_STEPS:
+			if (!strcmp(optarg, "auto"))
+				o->s.chain_steps = 0;
+			else if (!(rc = cli_parse_long(optarg, "--chain-steps", 1, 100000, &k, e)))
+				o->s.chain_steps = (int)k;
+			break;
+		case OPT_MAX_CHAIN_STEPS:
+			if (!(rc = cli_parse_long(optarg, "--max-chain-steps", 1, 100000, &k, e)))
+				o->s.max_chain_steps = (int)k;
+			o->auto_opts = 1;
+			break;
+		case OPT_DECORRELATION:
+			rc = parse_fraction(optarg, "--decorrelation", 0, 1, 0, &o->s.decorrelation, e);
+			o->auto_opts = 1;
+			break;
+		case 'i': o->in = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'z': o->compress = 1; break;
+		case 'v': o->verbose = 1; break;
+		case OPT_PROGRESS: o->progress = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case OPT_VERSION: cli_print_version("tmcmc-stage"); exit(0);
+		default: return cli_bad_option(c, argv, e);
+		}
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return err_set(e, ERR_INPUT, "unexpected argument '%s' (the population is read with -i or stdin)",
+			       argv[optind]);
+	if (o->init) {
+		if (!o->prior || !o->n)
+			return err_set(e, ERR_INPUT, "'--init' needs '--prior FILE' and '-N COUNT'");
+		if (o->eval || o->in || o->stage_opts)
+			return err_set(e, ERR_INPUT, "'--init' only draws from the prior: '--eval', '-i' and the "
+				       "stage options go with the stages that follow");
+		return 0;
+	}
+	if (o->prior || o->n || o->seed_set || o->level_set)
+		return err_set(e, ERR_INPUT, "'--prior', '-N', '--seed' and '--level' go with '--init'; a stage "
+			       "takes them from its input population");
+	if (!o->eval)
+		return err_set(e, ERR_INPUT, "a stage needs a likelihood: '--eval CMD' (or '--init' to start)");
+	if (o->auto_opts && o->s.chain_steps > 0)
+		return err_set(e, ERR_INPUT, "'--max-chain-steps' and '--decorrelation' go with '--chain-steps auto'");
+	return 0;
+}
+
+struct run {
+	struct options o;
+	struct prior prior;
+	struct population in, out;
+	struct stream_writer w;
+};
+
+static int write_population(struct run *u, const struct population *p, const struct tmcmc_settings *s,
+			    struct err *e)
+{
+	int rc;
+	if ((rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)) ||
+	    (rc = population_write(p, &u->prior, s, &u->w, e)))
+		return rc;
+	return stream_writer_commit(&u->w, e);
+}
+
+static int run_init(struct run *u, struct err *e)
+{
+	int rc;
+	if ((rc = prior_load(&u->prior, u->o.prior, e)) ||
+	    (rc = tmcmc_init(&u->out, &u->prior, (int)u->o.n, u->o.seed, u->o.level, &u->o.s, e)))
+		return rc;
+	return write_population(u, &u->out, NULL, e);
+}
+
+/* The evaluator command, with a progress meter counting likelihoods. */
+struct metered {
+	struct evalcmd ec;
+	struct cli_progress p;
+};
+
+static int metered_eval(void *ctx, const int *ids, const double *theta, int n, int d, double *loglik,
+			struct err *e)
+{
+	struct metered *m = ctx;
+	int rc = evalcmd_eval(&m->ec, ids, theta, n, d, loglik, e);
+	m->p.count += n - 1; /* the tick adds the last one */
+	cli_progress_tick(&m->p, "tmcmc-stage", "likelihoods");
+	return rc;
+}
+
+static int run_stage(struct run *u, struct err *e)
+{
+	struct metered m;
+	struct evalcmd *ec = &m.ec;
+	struct tmcmc_evaluator ev = {metered_eval, &m};
+	long missing = 0;
+	double t0 = cli_now();
+	int rc;
+
+	if ((rc = population_read(&u->in, &u->prior, u->o.in, e)))
+		return rc;
+	if (!(u->in.beta < 1))
+		return err_set(e, ERR_INPUT, "%s: the population is at beta = 1 already: nothing to do",
+			       u->o.in ? u->o.in : "<stdin>");
+	evalcmd_init(ec, u->o.eval, (const char *const *)u->prior.names, u->prior.n);
+	cli_progress_init(&m.p, u->o.progress, u->o.quiet);
+	if ((rc = tmcmc_evaluate_missing(&u->in, &ev, &missing, e)) ||
+	    (rc = tmcmc_stage(&u->in, &u->prior, &u->o.s, &ev, &u->out, e)))
+		return rc;
+	cli_progress_done(&m.p, "tmcmc-stage", "likelihoods");
+	u->out.evaluations += missing;
+	if ((rc = write_population(u, &u->out, &u->o.s, e)))
+		return rc;
+	if (u->o.verbose && !u->o.quiet) {
+		const struct population *p = &u->out;
+		double total = cli_now() - t0;
+		fprintf(stderr,
+			"tmcmc-stage: stage %ld: beta %.6g (dbeta %.3g), ess %.1f, acceptance %.3f, scale %.3g, "
+			"%ld steps, %ld evaluations, log_evidence %.6g; %.3f s, of which evaluator %.3f s, "
+			"own %.4f s\n",
+			p->stage, p->beta, p->dbeta, p->ess, p->acceptance, p->scale, p->chain_steps, p->evaluations,
+			p->log_evidence, total, ec->seconds, total - ec->seconds);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct run u;
+	struct err e = {0};
+	int rc;
+
+	cli_init();
+	memset(&u, 0, sizeof u);
+	u.w.fd = -1;
+	if ((rc = parse_options(argc, argv, &u.o, &e))) {
+		cli_option_error("tmcmc-stage", synopsis, rc, &e);
+		return err_exit_status(rc);
+	}
+	rc = u.o.init ? run_init(&u, &e) : run_stage(&u, &e);
+	if (rc)
+		fprintf(stderr, "tmcmc-stage: %s\n", e.msg);
+	stream_writer_free(&u.w);
+	population_free(&u.in);
+	population_free(&u.out);
+	prior_free(&u.prior);
+	return rc ? err_exit_status(rc) : 0;
+}

@@ -1,0 +1,267 @@
+#!/usr/bin/env bats
+# tmcmc-stage, pipelines/tmcmc.sh and pipelines/eval-parallel on the
+# analytic evaluator, whose exact log-evidence and posterior are known.
+#
+# Accuracy runs use N = 2000 chains and the defaults, seed 1. The
+# log-evidence error of TMCMC is Monte Carlo noise of about
+# sqrt(stages / N) (each stage's mean weight at ESS N/2 has relative
+# variance ~ 1/N): measured over 20 seeds at N = 2000, rms 0.05 (2-D,
+# 5 stages) and 0.07 (5-D, 7 stages), so the issue's 0.15 is 2-3 rms; the
+# normal-tail problem takes 13 stages, rms 0.14, and is held to 0.4 (3 rms).
+
+load helpers
+
+setup_file() {
+	export PIPE="$BATS_TEST_DIRNAME/../pipelines"
+}
+
+# full_run PRIOR SPEC N SEED [stage options]: pipelines/tmcmc.sh into ./run
+full_run() {
+	local prior=$1 spec=$2 n=$3 seed=$4
+	shift 4
+	"$PIPE/tmcmc.sh" -q -p "$DATA/tmcmc/$prior.json" -N "$n" -s "$seed" \
+		-e "analytic-loglik '$DATA/tmcmc/$spec.json'" -d run -- "$@" >stages.tsv
+}
+
+# check PRIOR SPEC EVTOL [SPLIT]: the posterior in ./run against the exact one
+check() {
+	analytic-loglik --exact --prior "$DATA/tmcmc/$1.json" "$DATA/tmcmc/$2.json" |
+		mpcat --from-json | mpcat --tsv log_evidence mean sd weights >exact.tsv
+	mpcat -i run/posterior.mpk --tsv --headers log_evidence >got.tsv
+	mpcat -i run/posterior.mpk --tsv theta >theta.tsv
+	run awk -v evtol="$3" -v split_at="${4:-}" -f "$BATS_TEST_DIRNAME/check-posterior.awk" exact.tsv got.tsv theta.tsv
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "2-D Gaussian, uniform prior: log-evidence, means and sds" {
+	full_run uniform2 gauss2 2000 1
+	check uniform2 gauss2 0.15
+}
+
+@test "5-D Gaussian, uniform prior: log-evidence, means and sds" {
+	full_run uniform5 gauss5 2000 1
+	check uniform5 gauss5 0.15
+}
+
+@test "a likelihood far in the tail of a normal prior: the posterior is found there" {
+	full_run normal2 tail2 2000 1
+	check normal2 tail2 0.4
+	# 4.8 prior standard deviations from the prior mean
+	run awk '{ s += $1 } END { exit !(s / NR > 4.5) }' theta.tsv
+	[ "$status" -eq 0 ]
+}
+
+@test "a bimodal mixture: both modes found, with their weights" {
+	full_run uniform2 mixture2 2000 1
+	check uniform2 mixture2 0.15 1.5
+}
+
+@test "the stage table: beta rises to 1, log-evidence accumulates, evaluations are counted" {
+	full_run uniform2 gauss2 500 3
+	run awk -F'\t' '/^#/ { next }
+		{ if ($2 < last || $2 > 1) bad = "beta " $2; last = $2; n++
+		  if (n > 1 && ($9 < 1 || $9 > 500 * ($8 + 1))) bad = "evaluations " $9 }
+		END { if (last != 1) bad = bad " final beta " last; if (bad) { print bad; exit 1 } }' stages.tsv
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -e run/posterior.mpk ]
+	cmp run/posterior.mpk "$(ls run/stage-*.mpk | tail -1)"
+}
+
+@test "the same bytes whether the evaluator runs directly or through eval-parallel with 1, 2, 3 shards" {
+	command -v parallel >/dev/null || skip "GNU parallel is not installed"
+	spec="$DATA/tmcmc/gauss2.json"
+	tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 300 --seed 9 -o s0.mpk
+	tmcmc-stage --eval "analytic-loglik '$spec'" -i s0.mpk -o direct1.mpk
+	tmcmc-stage --eval "analytic-loglik '$spec'" -i direct1.mpk -o direct2.mpk
+	for j in 1 2 3; do
+		JOBS=$j tmcmc-stage --eval "'$PIPE/eval-parallel' analytic-loglik '$spec'" -i s0.mpk -o par1.mpk
+		JOBS=$j tmcmc-stage --eval "'$PIPE/eval-parallel' analytic-loglik '$spec'" -i par1.mpk -o par2.mpk
+		cmp direct1.mpk par1.mpk
+		cmp direct2.mpk par2.mpk
+	done
+}
+
+@test "eval-parallel: an SSHLOGINFILE of this host gives the same bytes" {
+	command -v parallel >/dev/null || skip "GNU parallel is not installed"
+	spec="$DATA/tmcmc/gauss2.json"
+	echo : >hosts
+	tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 100 --seed 2 -o s0.mpk
+	tmcmc-stage --eval "analytic-loglik '$spec'" -i s0.mpk -o direct.mpk
+	SSHLOGINFILE=hosts SHARDS=3 tmcmc-stage --eval "'$PIPE/eval-parallel' analytic-loglik '$spec'" -i s0.mpk -o par.mpk
+	cmp direct.mpk par.mpk
+}
+
+@test "eval-parallel: a failing shard fails the batch" {
+	command -v parallel >/dev/null || skip "GNU parallel is not installed"
+	tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 10 -o s0.mpk
+	run --separate-stderr env JOBS=2 tmcmc-stage --eval "'$PIPE/eval-parallel' analytic-loglik nosuch.json" -i s0.mpk -o s1.mpk
+	[ "$status" -eq 1 ]
+	stderr_has "nosuch.json"
+	[ ! -e s1.mpk ]
+}
+
+@test "tmcmc.sh resumes after the last stage written" {
+	full_run uniform2 gauss2 300 4
+	cp run/posterior.mpk whole.mpk
+	last=$(ls run/stage-*.mpk | tail -1)
+	rm "$last" run/posterior.mpk
+	run "$PIPE/tmcmc.sh" -p "$DATA/tmcmc/uniform2.json" -N 300 -s 4 \
+		-e "analytic-loglik '$DATA/tmcmc/gauss2.json'" -d run
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"resuming from"* ]]
+	cmp whole.mpk run/posterior.mpk
+}
+
+@test "--init: stage 0 from the prior, inside the support, the same bytes for the same seed" {
+	cat >prior.json <<'JSON'
+[{"name": "a", "uniform": [1, 2]}, {"name": "b", "normal": [0, 1], "bounds": [3, null], "truth": 3.5},
+ {"name": "c", "normal": [10, 2]}]
+JSON
+	tmcmc-stage --init --prior prior.json -N 4000 --seed 5 -o a.mpk
+	tmcmc-stage --init --prior prior.json -N 4000 --seed 5 -o b.mpk
+	tmcmc-stage --init --prior prior.json -N 4000 --seed 6 -o c.mpk
+	cmp a.mpk b.mpk
+	! cmp -s a.mpk c.mpk
+	run mpcat -i a.mpk --tsv --headers stage beta log_evidence samples seed proposal
+	[ "$output" = "$(printf '0\t0\t0\t4000\t5\tprior')" ]
+	# no loglik yet; every theta inside the support; the mean of the
+	# truncated normal N(0,1) on [3, inf) is phi(3)/(1-Phi(3)) = 3.2831
+	run awk -F'\t' '{ if ($1 < 1 || $1 > 2 || $2 < 3) bad++; s += $2; n++ }
+		END { m = s / n; print m; exit bad || m < 3.2831 - 0.02 || m > 3.2831 + 0.02 }' <(mpcat -i a.mpk --tsv theta)
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$(mpcat -i a.mpk --tsv loglik | tr -d '\t\n')" ]
+}
+
+@test "records lacking a loglik are evaluated first and counted" {
+	tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 50 --seed 1 -o s0.mpk
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" --chain-steps 2 -i s0.mpk -o s1.mpk
+	run mpcat -i s1.mpk --tsv --headers stage chain_steps evaluations
+	n=$(echo "$output" | cut -f3)
+	[ "$(echo "$output" | cut -f1,2)" = "$(printf '1\t2')" ]
+	[ "$n" -ge 50 ] && [ "$n" -le 150 ]
+	# every record of stage 1 has a loglik, equal to the evaluator's
+	mpcat -i s1.mpk --tsv id theta loglik | awk -F'\t' '{ print $1 "\t" $4 }' >have.tsv
+	mpcat -i s1.mpk --msgpack | analytic-loglik "$DATA/tmcmc/gauss2.json" | mpcat --tsv id loglik >want.tsv
+	diff have.tsv want.tsv
+}
+
+@test "--chain-steps, --fixed-scale, --resample multinomial are obeyed and recorded" {
+	tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 200 --seed 1 -o s0.mpk
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" --chain-steps 3 --scale 0.2 --fixed-scale \
+		--resample multinomial -i s0.mpk -o s1.mpk
+	run mpcat -i s1.mpk --tsv --headers chain_steps scale proposal.scale_start tmcmc.resample tmcmc.adapt tmcmc.chain_steps
+	[ "$output" = "$(printf '3\t0.2\t0.2\tmultinomial\tfalse\t3')" ]
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" -i s0.mpk -o s1b.mpk
+	! cmp -s s1.mpk s1b.mpk
+}
+
+@test "a loglik of -Infinity is an answer: no likelihood there, never accepted" {
+	tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 100 --seed 1 -o s0.mpk
+	# no likelihood for the even ids, whatever their theta
+	cmd="analytic-loglik '$DATA/tmcmc/gauss2.json' | mpcat --json | \
+		sed '/\"id\":[0-9]*[02468],/s/\"loglik\":[^,}]*/\"loglik\":-Infinity/' | mpcat --from-json"
+	tmcmc-stage --eval "$cmd" -i s0.mpk -o s1.mpk
+	run mpcat -i s1.mpk --tsv loglik
+	[ "${#lines[@]}" -eq 100 ]
+	[[ "$output" != *Infinity* ]]
+}
+
+# The protocol errors: the message names the command, the exit status is 1,
+# the input is untouched and no output is left.
+protocol_error() {
+	tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 20 --seed 1 -o s0.mpk
+	sum=$(cksum <s0.mpk)
+	run --separate-stderr tmcmc-stage --eval "$1" -i s0.mpk -o s1.mpk
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	stderr_has "evaluator '$1'"
+	stderr_has "$2"
+	[ ! -e s1.mpk ]
+	[ "$(cksum <s0.mpk)" = "$sum" ]
+	[ -z "$(ls -a | grep 's1\.mpk')" ]
+}
+
+@test "evaluator errors: a non-zero exit" {
+	protocol_error "cat >/dev/null; exit 3" "exited with status 3"
+}
+
+@test "evaluator errors: death by a signal" {
+	protocol_error 'kill -9 $$' "killed by signal 9"
+}
+
+@test "evaluator errors: a missing id" {
+	protocol_error "analytic-loglik '$DATA/tmcmc/gauss2.json' | mpcat --msgpack --shard 0/2" "returned no loglik for id 1 and 9 more"
+}
+
+@test "evaluator errors: an unknown id" {
+	protocol_error "analytic-loglik '$DATA/tmcmc/gauss2.json' | mpcat --json | sed 's/\"id\":3,/\"id\":77,/' | mpcat --from-json" \
+		"returned unknown id 77"
+}
+
+@test "evaluator errors: an id answered twice" {
+	protocol_error "analytic-loglik '$DATA/tmcmc/gauss2.json' >answers; cat answers answers" "returned id 0 twice"
+}
+
+@test "evaluator errors: a NaN loglik" {
+	protocol_error "analytic-loglik '$DATA/tmcmc/gauss2.json' | mpcat --json | sed 's/\"loglik\":[^,}]*/\"loglik\":NaN/' | mpcat --from-json" \
+		"returned a loglik of NaN for id 0"
+}
+
+@test "evaluator errors: output that is not a stream" {
+	protocol_error "cat >/dev/null; echo hello" "evaluator"
+}
+
+@test "usage: a stage needs --eval, --init needs --prior and -N, and they do not mix" {
+	run --separate-stderr tmcmc-stage -i nothing.mpk
+	[ "$status" -eq 2 ]
+	stderr_has "--eval CMD"
+	run --separate-stderr tmcmc-stage --init -N 10
+	[ "$status" -eq 2 ]
+	stderr_has "'--init' needs '--prior FILE' and '-N COUNT'"
+	run --separate-stderr tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 10 --eval true
+	[ "$status" -eq 2 ]
+	run --separate-stderr tmcmc-stage --eval true --seed 3
+	[ "$status" -eq 2 ]
+	stderr_has "go with '--init'"
+	run --separate-stderr tmcmc-stage --eval true --resample stratified
+	[ "$status" -eq 2 ]
+	stderr_has "'--resample' must be systematic or multinomial, got 'stratified'"
+	run --separate-stderr tmcmc-stage --eval true --target-ess 1.5
+	[ "$status" -eq 2 ]
+	stderr_has "'--target-ess' must be in (0, 1]"
+	run --separate-stderr tmcmc-stage --bogus
+	[ "$status" -eq 2 ]
+	stderr_has "usage: tmcmc-stage"
+	run tmcmc-stage --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == usage:* ]]
+}
+
+@test "bad input: a bad prior file names the file and the parameter" {
+	echo '[{"name": "a", "uniform": [2, 1]}]' >p.json
+	run --separate-stderr tmcmc-stage --init --prior p.json -N 10
+	[ "$status" -eq 2 ]
+	stderr_has "p.json: parameter 1 ('a'): 'uniform' must be [low, high] with low < high"
+	echo '[{"name": "a", "normal": [0, 1], "bounds": [50, null]}]' >p.json
+	run --separate-stderr tmcmc-stage --init --prior p.json -N 10
+	[ "$status" -eq 2 ]
+	stderr_has "'bounds' hold no probability"
+}
+
+@test "bad input: a population at beta 1, one without a header, a theta outside the support" {
+	full_run uniform2 gauss2 100 1
+	run --separate-stderr tmcmc-stage --eval true -i run/posterior.mpk
+	[ "$status" -eq 2 ]
+	stderr_has "at beta = 1 already"
+	echo '{"id": 0, "theta": [0.5, 0.5]}' | mpcat --from-json >t.mpk
+	run --separate-stderr tmcmc-stage --eval true -i t.mpk
+	[ "$status" -eq 2 ]
+	stderr_has "t.mpk"
+	mpcat -i run/stage-000.mpk --json | sed '2s/"theta":\[[^]]*\]/"theta":[7.0,0.5]/' | mpcat --from-json >out.mpk
+	run --separate-stderr tmcmc-stage --eval true -i out.mpk
+	[ "$status" -eq 2 ]
+	stderr_has "out.mpk: record 1: 'theta' is outside the prior's support"
+}
