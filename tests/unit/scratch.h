@@ -1,7 +1,7 @@
 /*
  * scratch: a temporary directory per unit test (cmocka set-up and
  * tear-down), with one file name in it ready to use. Removed with
- * whatever the test left there.
+ * whatever the test left there. Include after cmocka.h.
  */
 #ifndef BF_TEST_SCRATCH_H
 #define BF_TEST_SCRATCH_H
@@ -51,6 +51,14 @@ static inline int scratch_teardown(void **state)
 	rmdir(s->dir);
 	free(s);
 	return 0;
+}
+
+/* Write text to path, or fail the test. */
+static inline void scratch_write(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		fail_msg("cannot write %s", path);
 }
 
 #endif

@@ -52,17 +52,11 @@ static int teardown(void **state)
 	return scratch_teardown(state);
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		fail_msg("cannot write %s", path);
-}
 
 static void spec_ok(struct scratch *s, struct analytic *a, const char *text)
 {
 	struct err e = {0};
-	write_file(s->path, text);
+	scratch_write(s->path, text);
 	if (analytic_load(a, s->path, &e))
 		fail_msg("analytic_load %s: %s", text, e.msg);
 }
@@ -72,7 +66,7 @@ static void prior_ok(struct scratch *s, struct prior *pr, const char *text)
 	char path[200];
 	struct err e = {0};
 	snprintf(path, sizeof path, "%s/prior.json", s->dir);
-	write_file(path, text);
+	scratch_write(path, text);
 	if (prior_load(pr, path, &e))
 		fail_msg("prior_load %s: %s", text, e.msg);
 }
@@ -487,7 +481,7 @@ static void test_spec_errors(void **state)
 	struct err e = {0};
 
 	for (size_t c = 0; c < sizeof bad / sizeof *bad; c++) {
-		write_file(s->path, bad[c].text);
+		scratch_write(s->path, bad[c].text);
 		int rc = analytic_load(&a, s->path, &e);
 		if (rc != ERR_INPUT)
 			fail_msg("%s: got %d (%s), want ERR_INPUT", bad[c].text, rc, rc ? e.msg : "accepted");
@@ -506,14 +500,14 @@ static void test_spec_errors(void **state)
 	for (int j = 0; j < 17; j++)
 		n += snprintf(text + n, sizeof text - (size_t)n, "%s{\"mean\": [0], \"sd\": [1]}", j ? ", " : "");
 	snprintf(text + n, sizeof text - (size_t)n, "]}");
-	write_file(s->path, text);
+	scratch_write(s->path, text);
 	assert_int_equal(analytic_load(&a, s->path, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, "'components' must be a list of 1 to 16 objects"));
 	n = snprintf(text, sizeof text, "{\"components\": [{\"mean\": [");
 	for (int i = 0; i < 65; i++)
 		n += snprintf(text + n, sizeof text - (size_t)n, "%s0", i ? ", " : "");
 	snprintf(text + n, sizeof text - (size_t)n, "], \"sd\": [1]}]}");
-	write_file(s->path, text);
+	scratch_write(s->path, text);
 	assert_int_equal(analytic_load(&a, s->path, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, "component 1: 'mean' must have 1 to 64 finite numbers, got 65"));
 

@@ -48,12 +48,6 @@ static int teardown(void **state)
 	return scratch_teardown(state);
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		fail_msg("cannot write %s", path);
-}
 
 static void assert_close(const char *what, double got, double want, double tol)
 {
@@ -150,7 +144,7 @@ static void test_truncated(void **state)
 static void load_ok(struct scratch *s, struct prior *pr, const char *text)
 {
 	struct err e = {0};
-	write_file(s->path, text);
+	scratch_write(s->path, text);
 	if (prior_load(pr, s->path, &e))
 		fail_msg("prior_load %s: %s", text, e.msg);
 }
@@ -242,7 +236,7 @@ static void test_load_errors(void **state)
 	struct err e = {0};
 
 	for (size_t c = 0; c < sizeof bad / sizeof *bad; c++) {
-		write_file(s->path, bad[c].text);
+		scratch_write(s->path, bad[c].text);
 		int rc = prior_load(&pr, s->path, &e);
 		if (rc != ERR_INPUT)
 			fail_msg("%s: got %d (%s), want ERR_INPUT", bad[c].text, rc, rc ? e.msg : "accepted");
@@ -260,7 +254,7 @@ static void test_load_errors(void **state)
 		n += snprintf(text + n, sizeof text - (size_t)n, "%s{\"name\": \"p%d\", \"uniform\": [0, 1]}",
 			      i ? ", " : "", i);
 	snprintf(text + n, sizeof text - (size_t)n, "]");
-	write_file(s->path, text);
+	scratch_write(s->path, text);
 	assert_int_equal(prior_load(&pr, s->path, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, "at most 64 parameters, got 65"));
 

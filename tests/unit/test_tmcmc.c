@@ -218,10 +218,7 @@ static int toy_eval(void *ctx, const int *ids, const double *theta, int n, int d
 
 static void load_prior(struct prior *pr, const char *path)
 {
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("[{\"name\": \"a\", \"uniform\": [0, 1]}, {\"name\": \"b\", \"uniform\": [0, 1]}]", f);
-	fclose(f);
+	scratch_write(path, "[{\"name\": \"a\", \"uniform\": [0, 1]}, {\"name\": \"b\", \"uniform\": [0, 1]}]");
 	struct err e;
 	assert_int_equal(prior_load(pr, path, &e), 0);
 }
