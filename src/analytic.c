@@ -15,6 +15,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "mpjson.h"
 #include "normal.h"
 
 /* ---- the spec file ---- */
@@ -153,17 +154,12 @@ int analytic_from_json(struct analytic *a, json_t *obj, const char *where, struc
 
 int analytic_load(struct analytic *a, const char *path, struct err *e)
 {
-	json_error_t je;
 	json_t *root;
 	int rc;
 
 	memset(a, 0, sizeof *a);
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		if (je.line < 1)
-			return err_set(e, ERR_INPUT, "%s: %s", path, je.text);
-		return err_set(e, ERR_INPUT, "%s: line %d: %s", path, je.line, je.text);
-	}
+	if ((rc = mpjson_load_file(path, "a spec file", &root, e)))
+		return rc;
 	rc = analytic_from_json(a, root, path, e);
 	json_decref(root);
 	return rc;

@@ -12,7 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "mpjson.h"
 
 static const char *const known_keys[] = {
 	"species", "dt", "steps", "eta", "phi0", "psi0", "gamma0", "nutrients",
@@ -234,20 +235,12 @@ int model_from_json(struct model *m, json_t *obj, const char *where, struct err 
 
 int model_load(struct model *m, const char *path, struct err *e)
 {
-	json_error_t je;
 	json_t *root;
 	int rc;
 
 	memset(m, 0, sizeof *m);
-	struct stat st;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return err_set(e, ERR_INPUT, "%s: is a directory, not a model file", path);
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		if (je.line < 1)
-			return err_set(e, ERR_INPUT, "%s: %s", path, je.text);
-		return err_set(e, ERR_INPUT, "%s: line %d: %s", path, je.line, je.text);
-	}
+	if ((rc = mpjson_load_file(path, "a model file", &root, e)))
+		return rc;
 	rc = model_from_json(m, root, path, e);
 	json_decref(root);
 	if (rc)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define TAG "\\u0001"
 
@@ -294,4 +295,20 @@ void mpjson_pack(msgpack_packer *pk, const json_t *j)
 	case JSON_FALSE: msgpack_pack_false(pk); break;
 	case JSON_NULL: msgpack_pack_nil(pk); break;
 	}
+}
+
+int mpjson_load_file(const char *path, const char *what, json_t **out, struct err *e)
+{
+	json_error_t je;
+	struct stat st;
+
+	*out = NULL;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return err_set(e, ERR_INPUT, "%s: is a directory, not %s", path, what);
+	if (!(*out = json_load_file(path, JSON_REJECT_DUPLICATES, &je))) {
+		if (je.line < 1)
+			return err_set(e, ERR_INPUT, "%s: %s", path, je.text);
+		return err_set(e, ERR_INPUT, "%s: line %d: %s", path, je.line, je.text);
+	}
+	return 0;
 }

@@ -28,6 +28,11 @@ void mpjson_format_double(char *buf, size_t size, double x);
  * jansson value. `where` names the line in messages. */
 BF_RESULT int mpjson_parse(const char *text, size_t len, json_t **out, const char *where, struct err *e);
 
+/* Load a JSON file (model, prior, plan, spec): duplicate keys are refused;
+ * errors name the file and the line ("m.json: line 3: ..."), and a
+ * directory is said not to be `what` ("a model file"). */
+BF_RESULT int mpjson_load_file(const char *path, const char *what, json_t **out, struct err *e);
+
 /* Pack a jansson value. */
 void mpjson_pack(msgpack_packer *pk, const json_t *j);
 

@@ -138,8 +138,7 @@ int prior_from_object(struct prior *pr, const msgpack_object *o, const char *whe
 
 int prior_load(struct prior *pr, const char *path, struct err *e)
 {
-	json_error_t je;
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	json_t *root;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	msgpack_zone zone;
@@ -147,11 +146,8 @@ int prior_load(struct prior *pr, const char *path, struct err *e)
 	int rc;
 
 	memset(pr, 0, sizeof *pr);
-	if (!root) {
-		if (je.line <= 0)
-			return err_set(e, ERR_INPUT, "%s: %s", path, je.text);
-		return err_set(e, ERR_INPUT, "%s: line %d: %s", path, je.line, je.text);
-	}
+	if ((rc = mpjson_load_file(path, "a prior file", &root, e)))
+		return rc;
 	/* one parser for files and headers: go through MessagePack */
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
