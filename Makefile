@@ -64,4 +64,6 @@ clean:
 
 .PHONY: all check demo bench install clean
 .DELETE_ON_ERROR:
-.SECONDARY:
+# the programs' objects are intermediate files of the bin/% rule: keep them
+# (a bare .SECONDARY would also let a new library object go unbuilt)
+.PRECIOUS: build/%.o

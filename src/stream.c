@@ -328,7 +328,7 @@ int stream_reader_check_names(const struct stream_reader *r, const char *key, co
 	for (int i = 0; same && i < n; i++)
 		same = stream_object_is_str(&p->via.array.ptr[i], names[i]);
 	if (!same)
-		return err_set(e, ERR_INPUT, "%s: header: '%s' are not the model's (%s %s ...)", r->name, key,
+		return err_set(e, ERR_INPUT, "%s: header: '%s' are not the expected ones (%s %s ...)", r->name, key,
 			       n > 0 ? names[0] : "", n > 1 ? names[1] : "");
 	return 0;
 }

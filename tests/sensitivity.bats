@@ -717,7 +717,7 @@ loglik_setup() {
 		'{"id":1,"theta":[0.8,2,1,0.1,0.2]}' | mpcat --from-json >th.mpk
 	run --separate-stderr sensitivity -m m.json -i th.mpk
 	assert_failure 2
-	stderr_has "th.mpk: header: 'parameters' are not the model's"
+	stderr_has "th.mpk: header: 'parameters' are not the expected ones"
 }
 
 # ---- streams ----

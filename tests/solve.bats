@@ -902,13 +902,13 @@ same_numbers() {
 		mpcat --from-json >th.mpk
 	run --separate-stderr solve -m m.json -i th.mpk -o out.mpk
 	assert_failure 2
-	stderr_has "solve: th.mpk: header: 'parameters' are not the model's"
+	stderr_has "solve: th.mpk: header: 'parameters' are not the expected ones"
 	[ ! -e out.mpk ]
 	# the parameters of a 4-species model are not those of a 2-species one
 	solve -m "$EX/M3.json" </dev/null >m3.mpk
 	run --separate-stderr solve -m m.json -i m3.mpk
 	assert_failure 2
-	stderr_has "m3.mpk: header: 'parameters' are not the model's"
+	stderr_has "m3.mpk: header: 'parameters' are not the expected ones"
 }
 
 @test "an input header with the model's 'parameters' is accepted, named or default" {

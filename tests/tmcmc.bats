@@ -81,6 +81,9 @@ check() {
 		cmp direct1.mpk par1.mpk
 		cmp direct2.mpk par2.mpk
 	done
+	# more shards than jobs
+	JOBS=1 SHARDS=3 tmcmc-stage --eval "'$PIPE/eval-parallel' analytic-loglik '$spec'" -i s0.mpk -o par1.mpk
+	cmp direct1.mpk par1.mpk
 }
 
 @test "eval-parallel: an SSHLOGINFILE of this host gives the same bytes" {
@@ -96,10 +99,13 @@ check() {
 @test "eval-parallel: a failing shard fails the batch" {
 	command -v parallel >/dev/null || skip "GNU parallel is not installed"
 	tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 10 -o s0.mpk
-	run --separate-stderr env JOBS=2 tmcmc-stage --eval "'$PIPE/eval-parallel' analytic-loglik nosuch.json" -i s0.mpk -o s1.mpk
+	mkdir t
+	run --separate-stderr env JOBS=2 TMPDIR="$TMP/t" tmcmc-stage --eval "'$PIPE/eval-parallel' analytic-loglik nosuch.json" -i s0.mpk -o s1.mpk
 	[ "$status" -eq 1 ]
 	stderr_has "nosuch.json"
 	[ ! -e s1.mpk ]
+	# the batch file is gone
+	[ -z "$(ls t)" ]
 }
 
 @test "tmcmc.sh resumes after the last stage written" {
