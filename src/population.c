@@ -179,21 +179,13 @@ int population_read(struct population *p, struct prior *pr, const char *path, st
 		rc = err_set(e, ERR_INPUT, "%s: the population has no records", r.name);
 		goto fail;
 	}
-	if ((rc = population_init(p, n, q.d, e)))
+	if (!(q.covariance = calloc((size_t)q.d * (size_t)q.d, sizeof *q.covariance))) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto fail;
-	memcpy(p->theta, q.theta, (size_t)n * (size_t)q.d * sizeof *p->theta);
-	memcpy(p->loglik, q.loglik, (size_t)n * sizeof *p->loglik);
-	memcpy(p->logprior, q.logprior, (size_t)n * sizeof *p->logprior);
-	p->seed = q.seed;
-	p->level = q.level;
-	p->stage = q.stage;
-	p->beta = q.beta;
-	p->log_evidence = q.log_evidence;
-	p->log_evidence_se = q.log_evidence_se;
-	p->scale = q.scale;
-	free(q.theta);
-	free(q.loglik);
-	free(q.logprior);
+	}
+	q.n = n;
+	q.scale_start = NAN;
+	*p = q; /* the arrays move over (they may be longer than n) */
 	stream_reader_free(&r);
 	return 0;
 fail:

@@ -122,13 +122,9 @@ int tmcmc_choose_dbeta(const double *l, int n, double beta, const struct tmcmc_s
 	/* the target counts the samples that can carry weight at all: with
 	 * some -inf logliks the ESS can never reach a fraction of N */
 	double target = s->target_ess * finite, rem = 1 - beta, x;
-	double ls = s->logl_scale, smax = ls * lmax;
-	double *sl = malloc((size_t)n * sizeof *sl);
-	if (!sl)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	for (int i = 0; i < n; i++)
-		sl[i] = ls * l[i];
-	if (ess_of(sl, n, smax, rem) >= target) {
+	/* the weights of logliks scaled by ls at x are those of l at ls x */
+	double ls = s->logl_scale;
+	if (ess_of(l, n, lmax, ls * rem) >= target) {
 		x = rem;
 	} else {
 		/* ESS falls monotonically from `finite` at 0: bisect, keeping
@@ -138,14 +134,13 @@ int tmcmc_choose_dbeta(const double *l, int n, double beta, const struct tmcmc_s
 			double mid = 0.5 * (lo + hi);
 			if (mid <= lo || mid >= hi)
 				break;
-			if (ess_of(sl, n, smax, mid) >= target)
+			if (ess_of(l, n, lmax, ls * mid) >= target)
 				lo = mid;
 			else
 				hi = mid;
 		}
 		x = lo > 0 ? lo : hi;
 	}
-	free(sl);
 	if (x < s->min_dbeta)
 		x = s->min_dbeta;
 	if (x > rem)
