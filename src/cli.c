@@ -42,6 +42,24 @@ int cli_parse_double(const char *arg, const char *opt, double *out, struct err *
 	return 0;
 }
 
+int cli_parse_double_in(const char *arg, const char *opt, double lo, double hi, int open, double *out,
+			struct err *e)
+{
+	int rc = cli_parse_double(arg, opt, out, e);
+	if (rc)
+		return rc;
+	double x = *out;
+	if ((open & CLI_OPEN_LO ? x > lo : x >= lo) && (open & CLI_OPEN_HI ? x < hi : x <= hi))
+		return 0;
+	if (lo == 0 && hi == INFINITY)
+		return err_set(e, ERR_INPUT, "'%s' must %s, got '%s'", opt,
+			       open & CLI_OPEN_LO ? "be positive" : "not be negative", arg);
+	if ((open & CLI_OPEN_LO) && (open & CLI_OPEN_HI))
+		return err_set(e, ERR_INPUT, "'%s' must be between %g and %g, got '%s'", opt, lo, hi, arg);
+	return err_set(e, ERR_INPUT, "'%s' must be in %c%g, %g%c, got '%s'", opt, open & CLI_OPEN_LO ? '(' : '[', lo,
+		       hi, open & CLI_OPEN_HI ? ')' : ']', arg);
+}
+
 int cli_parse_shard(const char *arg, unsigned *i, unsigned *k, struct err *e)
 {
 	char *end;
@@ -141,7 +159,12 @@ void cli_progress_init(struct cli_progress *p, int forced, int quiet)
 
 void cli_progress_tick(struct cli_progress *p, const char *prog, const char *what)
 {
-	p->count++;
+	cli_progress_add(p, 1, prog, what);
+}
+
+void cli_progress_add(struct cli_progress *p, long k, const char *prog, const char *what)
+{
+	p->count += k;
 	if (!p->on)
 		return;
 	double now = cli_now();

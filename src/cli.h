@@ -19,6 +19,14 @@ void cli_init(void);
 
 BF_RESULT int cli_parse_long(const char *arg, const char *opt, long lo, long hi, long *out, struct err *e);
 BF_RESULT int cli_parse_double(const char *arg, const char *opt, double *out, struct err *e);
+/* A finite number in the interval from lo to hi (hi may be INFINITY),
+ * each end closed unless `open` has CLI_OPEN_LO or CLI_OPEN_HI. Messages:
+ * "must be positive" / "must not be negative" for (0, inf) / [0, inf),
+ * "must be between lo and hi" when both ends are open, else "must be in
+ * (lo, hi]". */
+enum { CLI_OPEN_LO = 1, CLI_OPEN_HI = 2 };
+BF_RESULT int cli_parse_double_in(const char *arg, const char *opt, double lo, double hi, int open, double *out,
+				  struct err *e);
 /* "I/K" with 0 <= I < K. */
 BF_RESULT int cli_parse_shard(const char *arg, unsigned *i, unsigned *k, struct err *e);
 /* A comma-separated list of integers in [lo, hi], sorted and deduplicated
@@ -47,6 +55,8 @@ struct cli_progress {
 };
 void cli_progress_init(struct cli_progress *p, int forced, int quiet);
 void cli_progress_tick(struct cli_progress *p, const char *prog, const char *what);
+/* Count k more at once (a batch). */
+void cli_progress_add(struct cli_progress *p, long k, const char *prog, const char *what);
 void cli_progress_done(struct cli_progress *p, const char *prog, const char *what);
 
 /* Monotonic seconds. */

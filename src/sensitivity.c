@@ -108,9 +108,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		case 'h': fputs(usage, stdout); exit(0);
 		case OPT_VERSION: cli_print_version("sensitivity"); exit(0);
 		case OPT_COV:
-			rc = cli_parse_double(optarg, "--cov", &o->cov, e);
-			if (!rc && !(o->cov >= 0))
-				rc = err_set(e, ERR_INPUT, "'--cov' must not be negative, got '%s'", optarg);
+			rc = cli_parse_double_in(optarg, "--cov", 0, INFINITY, 0, &o->cov, e);
 			break;
 		case OPT_ALEATORY: o->aleatory = optarg; break;
 		case OPT_EVERY:
@@ -131,16 +129,12 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 				rc = err_set(e, ERR_INPUT, "'--method' must be tsm or fd, got '%s'", optarg);
 			break;
 		case OPT_FD_STEP:
-			rc = cli_parse_double(optarg, "--fd-step", &o->fd_step, e);
-			if (!rc && !(o->fd_step > 0 && o->fd_step < 1))
-				rc = err_set(e, ERR_INPUT, "'--fd-step' must be between 0 and 1, got '%s'", optarg);
+			rc = cli_parse_double_in(optarg, "--fd-step", 0, 1, CLI_OPEN_LO | CLI_OPEN_HI, &o->fd_step, e);
 			o->fd_step_set = 1;
 			break;
 		case OPT_DATA: o->data = optarg; break;
 		case OPT_SIGMA_OBS:
-			rc = cli_parse_double(optarg, "--sigma-obs", &o->sigma_obs, e);
-			if (!rc && !(o->sigma_obs > 0))
-				rc = err_set(e, ERR_INPUT, "'--sigma-obs' must be positive, got '%s'", optarg);
+			rc = cli_parse_double_in(optarg, "--sigma-obs", 0, INFINITY, CLI_OPEN_LO, &o->sigma_obs, e);
 			break;
 		case OPT_SHARD: rc = cli_parse_shard(optarg, &o->shard_i, &o->shard_k, e); break;
 		case OPT_PROGRESS: o->progress = 1; break;

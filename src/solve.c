@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +109,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		case OPT_OBSERVABLES: o->observables = 1; break;
 		case OPT_OBSERVE: rc = cli_parse_long(optarg, "--observe", 1, MODEL_MAX_STEPS, &o->observe, e); break;
 		case OPT_NOISE:
-			rc = cli_parse_double(optarg, "--noise", &o->noise, e);
-			if (!rc && o->noise < 0)
-				rc = err_set(e, ERR_INPUT, "'--noise' must not be negative, got '%s'", optarg);
+			rc = cli_parse_double_in(optarg, "--noise", 0, INFINITY, 0, &o->noise, e);
 			o->noise_set = 1;
 			break;
 		case OPT_SEED:
@@ -119,9 +118,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 			o->seed_set = 1;
 			break;
 		case OPT_ALEATORY:
-			rc = cli_parse_double(optarg, "--aleatory", &o->aleatory, e);
-			if (!rc && o->aleatory < 0)
-				rc = err_set(e, ERR_INPUT, "'--aleatory' must not be negative, got '%s'", optarg);
+			rc = cli_parse_double_in(optarg, "--aleatory", 0, INFINITY, 0, &o->aleatory, e);
 			o->aleatory_set = 1;
 			break;
 		case OPT_SHARD: rc = cli_parse_shard(optarg, &o->shard_i, &o->shard_k, e); break;

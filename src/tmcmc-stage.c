@@ -109,19 +109,6 @@ struct options {
 	struct tmcmc_settings s;
 };
 
-/* A number in (lo, hi] or [lo, hi] (closed_lo). */
-static int parse_fraction(const char *arg, const char *opt, double lo, double hi, int closed_lo, double *out,
-			  struct err *e)
-{
-	int rc = cli_parse_double(arg, opt, out, e);
-	if (rc)
-		return rc;
-	if (!(closed_lo ? *out >= lo : *out > lo) || !(*out <= hi))
-		return err_set(e, ERR_INPUT, "'%s' must be in %c%g, %g], got '%s'", opt, closed_lo ? '[' : '(', lo, hi,
-			       arg);
-	return 0;
-}
-
 static int parse_options(int argc, char **argv, struct options *o, struct err *e)
 {
 	int c, rc = 0;
@@ -152,17 +139,16 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 			o->level_set = 1;
 			break;
 		case 'e': o->eval = optarg; break;
-		case OPT_TARGET_ESS: rc = parse_fraction(optarg, "--target-ess", 0, 1, 0, &o->s.target_ess, e); break;
-		case OPT_MIN_DBETA: rc = parse_fraction(optarg, "--min-dbeta", 0, 1, 1, &o->s.min_dbeta, e); break;
+		case OPT_TARGET_ESS: rc = cli_parse_double_in(optarg, "--target-ess", 0, 1, CLI_OPEN_LO, &o->s.target_ess, e); break;
+		case OPT_MIN_DBETA: rc = cli_parse_double_in(optarg, "--min-dbeta", 0, 1, 0, &o->s.min_dbeta, e); break;
 		case OPT_LOGL_SCALE:
-			rc = parse_fraction(optarg, "--logl-scale", 0, HUGE_VAL, 0, &o->s.logl_scale, e);
+			rc = cli_parse_double_in(optarg, "--logl-scale", 0, INFINITY, CLI_OPEN_LO, &o->s.logl_scale, e);
 			break;
-		case OPT_SCALE: rc = parse_fraction(optarg, "--scale", 0, 1e6, 0, &o->s.scale, e); break;
+		case OPT_SCALE: rc = cli_parse_double_in(optarg, "--scale", 0, 1e6, CLI_OPEN_LO, &o->s.scale, e); break;
 		case OPT_FIXED_SCALE: o->s.adapt = 0; break;
 		case OPT_TARGET_ACC:
-			rc = parse_fraction(optarg, "--target-acceptance", 0, 1, 0, &o->s.target_acceptance, e);
-			if (!rc && o->s.target_acceptance >= 1)
-				rc = err_set(e, ERR_INPUT, "'--target-acceptance' must be below 1, got '%s'", optarg);
+			rc = cli_parse_double_in(optarg, "--target-acceptance", 0, 1, CLI_OPEN_LO | CLI_OPEN_HI,
+						 &o->s.target_acceptance, e);
 			break;
 		case OPT_RESAMPLE:
 			if (!strcmp(optarg, "systematic"))
@@ -185,7 +171,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 			o->auto_opts = 1;
 			break;
 		case OPT_DECORRELATION:
-			rc = parse_fraction(optarg, "--decorrelation", 0, 1, 0, &o->s.decorrelation, e);
+			rc = cli_parse_double_in(optarg, "--decorrelation", 0, 1, CLI_OPEN_LO, &o->s.decorrelation, e);
 			o->auto_opts = 1;
 			break;
 		case 'i': o->in = optarg; break;
@@ -259,8 +245,7 @@ static int metered_eval(void *ctx, const int *ids, const double *theta, int n, i
 {
 	struct metered *m = ctx;
 	int rc = evalcmd_eval(&m->ec, ids, theta, n, d, loglik, e);
-	m->p.count += n - 1; /* the tick adds the last one */
-	cli_progress_tick(&m->p, "tmcmc-stage", "likelihoods");
+	cli_progress_add(&m->p, n, "tmcmc-stage", "likelihoods");
 	return rc;
 }
 
