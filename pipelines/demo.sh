@@ -1,9 +1,10 @@
 #!/bin/sh
-# make demo: solve the Case II models M1, M2, M3 (and the validation model
-# M3val) of the paper at their true parameters and print the final states,
-# then the TSM moments and the likelihood of synthetic data at the truth,
-# then a TMCMC run on an analytic test density with a known answer.
-# Later issues grow this into the whole calibration.
+# make demo: the Case II calibration of the paper (Fritsch et al. 2025),
+# quick preset (examples/case2/quick.json: N = 200 per level, at most 8 MH
+# steps per stage). First the four models at their true parameters, then
+# the synthetic data (examples/case2/Makefile), then `infer`: M1, M2, M3
+# in turn, the summary of each level, the recovery of all 14 parameters and
+# the validation run M3val against its data. The streams land in demo-out/.
 set -eu
 cd "$(dirname "$0")/.."
 bin=bin
@@ -23,36 +24,40 @@ for m in M1 M2 M3 M3val; do
 		}'
 done
 
-# The TSM moments at the end of each run, and the likelihood (paper eq. 29)
-# of synthetic data (20 points, sigma_obs 0.005) at the truth.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-printf '\nTSM at the true parameters (cov 0.005): phibar at the end, and log L of 20 noisy data points\n\n'
-printf '%-6s  %-62s %s\n' model "phibar_i mean +- sd" "log L"
-for m in M1 M2 M3 M3val; do
-	model=examples/case2/$m.json
-	"$bin"/mpcat --from-json examples/case2/$m.truth.jsonl -o "$tmp/theta.mpk"
-	"$bin"/solve -m "$model" --observe 20 --seed 1 -i "$tmp/theta.mpk" -o "$tmp/data.mpk"
-	loglik=$("$bin"/sensitivity -m "$model" --data "$tmp/data.mpk" -i "$tmp/theta.mpk" | "$bin"/mpcat --tsv loglik)
-	"$bin"/sensitivity -m "$model" --steps "$(awk -F'[:,]' '/"steps"/{gsub(/ /,"",$2); print $2}' "$model")" \
-		-i "$tmp/theta.mpk" | "$bin"/mpcat --tsv mean var |
-		awk -F'\t' -v m="$m" -v l="$loglik" '{
-			n = NF / 2; s = ""
-			for (i = 1; i <= n; i++) s = s sprintf("%.4f+-%.4f ", $i, sqrt($(n + i)))
-			printf "%-6s  %-62s %.2f\n", m, s, l
-		}'
-done
+# The synthetic data: 20 points per model, each from its own run at theta ~
+# N(truth, (0.005 truth)^2), plus N(0, 0.005^2) noise (examples/case2/Makefile).
+make -s -C examples/case2 BIN="$PWD/$bin"
+out=demo-out/case2
+mkdir -p "$out"
+printf '\nCalibration: bin/infer examples/case2/quick.json (N = 200 per level, %s threads)\n\n' "$(nproc)"
+"$bin"/infer examples/case2/quick.json -o "$out/posterior.mpk" -p "$out/predictive.mpk" --every 1 |
+	tee "$out/summary.txt"
 
-# Transitional MCMC to beta = 1 on the analytic two-component mixture
-# (weights 0.3, 0.7 at (0.8, 0.8) and (2.2, 2.2), sd 0.1, U(0, 3)^2 prior),
-# against the exact log-evidence and mode weights.
-printf '\nTMCMC on a bimodal test density (pipelines/tmcmc.sh, N = 1000, seed 1)\n\n'
-pipelines/tmcmc.sh -q -p examples/tmcmc/prior.json -N 1000 -s 1 \
-	-e "$bin/analytic-loglik examples/tmcmc/mixture.json" -d "$tmp/tmcmc"
-exact=$("$bin"/analytic-loglik --exact --prior examples/tmcmc/prior.json examples/tmcmc/mixture.json |
-	"$bin"/mpcat --from-json | "$bin"/mpcat --tsv log_evidence weights)
-"$bin"/mpcat -i "$tmp/tmcmc/posterior.mpk" --tsv theta | awk -v exact="$exact" '
-	$1 < 1.5 { low++ } { n++ }
-	END { split(exact, x, "\t")
-	      printf "\nmode weights %.3f %.3f (exact %.3f %.3f)\n", low / n, 1 - low / n, x[2], x[3]
-	      printf "log-evidence exact %.4f\n", x[1] }'
+# All 14 parameters: truth against the posterior (the rows of the tables above)
+printf 'Recovery of the 14 parameters (truth inside the 95%% interval: yes/no)\n\n'
+awk '/^level / { level = $2 }
+     /^parameter / { t = 1; next }
+     /^correlation/ { t = 0 }
+     t && NF == 7 { printf "%-6s %-4s truth %-5s mean %-8.4g std %-8.3g %s\n", $1, level, $2, $3, $5,
+                    ($6 <= $2 && $2 <= $7) ? "yes" : "no" }' "$out/summary.txt"
+
+# The validation run: M3val (antibiotics from step 500) at the M3 posterior,
+# against its own data, which the calibration never saw.
+printf '\nValidation M3val: data against the posterior predictive (mean +- 2 sd_data: model and noise)\n\n'
+"$bin"/mpcat -i examples/case2/M3val.data.mpk --tsv step phibar >"$out/val.data.tsv"
+"$bin"/mpcat -i "$out/predictive.mpk" --tsv level step mean sd_data | awk '$1 == "validation"' >"$out/val.pred.tsv"
+awk -F'\t' '
+	NR == FNR { for (k = 1; k <= NF / 5; k++) { step[++n] = $k; for (i = 1; i <= 4; i++) y[n, i] = $(NF / 5 + (k - 1) * 4 + i) } next }
+	{ m = (NF - 2) / 2; for (i = 1; i <= m; i++) { mu[$2, i] = $(2 + i); sd[$2, i] = $(2 + m + i) } }
+	END {
+		for (j = 1; j <= n; j++) {
+			s = step[j]; line = sprintf("step %5d:", s)
+			for (i = 1; i <= 4; i++) {
+				d = (y[j, i] - mu[s, i]) / sd[s, i]; inside += (d * d <= 4); total++
+				line = line sprintf("  %.4f (%.4f+-%.4f)", y[j, i], mu[s, i], 2 * sd[s, i])
+			}
+			print line
+		}
+		printf "\n%d of %d data points inside the band\n", inside, total
+	}' "$out/val.data.tsv" "$out/val.pred.tsv"
+printf '\nStreams in %s: posterior.mpk (bin/mpcat -i ... --tsv --headers level log_evidence),\npredictive.mpk, summary.txt\n' "$out"

@@ -1,10 +1,11 @@
 #!/bin/sh
 # tmcmc.sh: a whole TMCMC run, stage by stage, as files.
 #
-#   pipelines/tmcmc.sh -p PRIOR.json -N COUNT -e 'CMD' -d DIR [-s SEED] [-q]
-#                      [-- tmcmc-stage stage options]
+#   pipelines/tmcmc.sh -p PRIOR.json -N COUNT -e 'CMD' -d DIR [-s SEED]
+#                      [-l LEVEL] [-q] [-- tmcmc-stage stage options]
 #
-# Draws stage 0 (DIR/stage-000.mpk), then runs `tmcmc-stage --eval CMD`
+# Draws stage 0 (DIR/stage-000.mpk; --seed SEED --level LEVEL, and
+# --scale when the stage options give one), then runs `tmcmc-stage --eval CMD`
 # on each population until beta is 1, one file per stage; the last is
 # copied to DIR/posterior.mpk. Every file is written atomically, so an
 # interrupted run resumes where it stopped when started again with the same
@@ -19,21 +20,22 @@ set -eu
 
 prog=tmcmc.sh
 usage() {
-	echo "usage: $prog -p PRIOR.json -N COUNT -e CMD -d DIR [-s SEED] [-q] [-- stage options]" >&2
+	echo "usage: $prog -p PRIOR.json -N COUNT -e CMD -d DIR [-s SEED] [-l LEVEL] [-q] [-- stage options]" >&2
 	exit 2
 }
 here=$(cd "$(dirname "$0")" && pwd)
 # the build tree's programs, when this runs from a checkout
 [ -x "$here/../bin/tmcmc-stage" ] && PATH="$here/../bin:$PATH"
 
-prior= n= cmd= dir= seed=0 quiet=
-while getopts p:N:e:d:s:qh opt; do
+prior= n= cmd= dir= seed=0 level=0 quiet=
+while getopts p:N:e:d:s:l:qh opt; do
 	case $opt in
 	p) prior=$OPTARG ;;
 	N) n=$OPTARG ;;
 	e) cmd=$OPTARG ;;
 	d) dir=$OPTARG ;;
 	s) seed=$OPTARG ;;
+	l) level=$OPTARG ;;
 	q) quiet=1 ;;
 	h) sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	*) usage ;;
@@ -51,7 +53,9 @@ i=0
 while [ -e "$(stage_file $((i + 1)))" ]; do i=$((i + 1)); done
 f=$(stage_file $i)
 if [ ! -e "$f" ]; then
-	tmcmc-stage --init --prior "$prior" -N "$n" --seed "$seed" -o "$f"
+	# stage 0 starts from the stage options' --scale, as later stages do
+	scale=$(printf '%s\n' "$@" | awk 'p { print; exit } $0 == "--scale" { p = 1 }')
+	tmcmc-stage --init --prior "$prior" -N "$n" --seed "$seed" --level "$level" ${scale:+--scale "$scale"} -o "$f"
 elif [ -z "$quiet" ]; then
 	echo "$prog: resuming from $f" >&2
 fi

@@ -117,6 +117,7 @@ struct run {
 	struct analytic a;
 	struct prior pr;
 	struct stream_reader r;
+	struct thetas_map map;
 	struct stream_writer w;
 	int bad; /* some record was bad: exit 2 at the end */
 };
@@ -136,8 +137,10 @@ static void pack_header(msgpack_packer *pk, const struct run *u)
 	mpjson_pack(pk, u->a.json);
 }
 
-static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta)
+static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta,
+		   const msgpack_object *rec)
 {
+	(void)rec;
 	const struct run *u = ctx;
 
 	msgpack_pack_map(pk, 3);
@@ -191,7 +194,7 @@ static int exact(struct run *u, struct err *e)
 
 static int process(struct run *u, struct err *e)
 {
-	const struct thetas_loop l = {"analytic-loglik", "thetas", u->a.d, u->o.quiet, u->o.progress,
+	const struct thetas_loop l = {"analytic-loglik", "thetas", &u->map, u->o.quiet, u->o.progress,
 				      answer, answer_bad, u};
 
 	pack_header(stream_writer_packer(&u->w), u);
@@ -211,7 +214,7 @@ static int run_all(struct run *u, struct err *e)
 	if (u->o.exact)
 		return exact(u, e);
 	if ((rc = thetas_open(&u->r, u->o.in, u->o.shard_i, u->o.shard_k,
-			      u->o.prior ? (const char *const *)u->pr.names : NULL, u->a.d, e)) ||
+			      u->o.prior ? (const char *const *)u->pr.names : NULL, u->a.d, NULL, &u->map, e)) ||
 	    (rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)) || (rc = process(u, e)))
 		return rc;
 	return stream_writer_commit(&u->w, e);

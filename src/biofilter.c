@@ -17,7 +17,8 @@
 #include "cli.h"
 
 
-static const char *const programs[] = {"solve", "sensitivity", "tmcmc-stage", "mpcat", "analytic-loglik", NULL};
+static const char *const programs[] = {"solve", "sensitivity", "tmcmc-stage", "infer", "mpcat", "analytic-loglik",
+					     NULL};
 
 static void print_usage(FILE *f)
 {
@@ -25,6 +26,7 @@ static void print_usage(FILE *f)
 	fputs("  solve            theta records in, trajectories or synthetic data out\n"
 	      "  sensitivity      theta records in, TSM moments or log-likelihoods out\n"
 	      "  tmcmc-stage      one stage of Transitional MCMC: population in, next out\n"
+	      "  infer            a whole hierarchical calibration from a plan file\n"
 	      "  mpcat            show and convert record streams\n"
 	      "  analytic-loglik  theta records in, log-likelihoods of a Gaussian mixture out\n"
 	      "\nbiofilter PROGRAM --help describes each; man biofilter-stream for the format.\n", f);

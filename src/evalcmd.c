@@ -27,8 +27,8 @@ void evalcmd_init(struct evalcmd *c, const char *cmd, const char *const *names, 
 }
 
 /* The batch as a theta stream in memory. */
-static int pack_batch(const struct evalcmd *c, const int *ids, const double *theta, int n, msgpack_sbuffer *sb,
-		      struct err *e)
+static int pack_batch(const struct evalcmd *c, const int *ids, const double *theta, const double *floor, int n,
+		      msgpack_sbuffer *sb, struct err *e)
 {
 	msgpack_packer pk;
 
@@ -38,11 +38,16 @@ static int pack_batch(const struct evalcmd *c, const int *ids, const double *the
 	stream_pack_str(&pk, "parameters");
 	stream_pack_strs(&pk, c->names, c->d);
 	for (int i = 0; i < n; i++) {
-		msgpack_pack_map(&pk, 2);
+		int has_floor = floor && isfinite(floor[i]);
+		msgpack_pack_map(&pk, 2 + (size_t)has_floor);
 		stream_pack_str(&pk, "id");
 		msgpack_pack_int(&pk, ids[i]);
 		stream_pack_str(&pk, "theta");
 		stream_pack_numbers(&pk, theta + (size_t)i * (size_t)c->d, (size_t)c->d);
+		if (has_floor) {
+			stream_pack_str(&pk, "loglik_floor");
+			msgpack_pack_double(&pk, floor[i]);
+		}
 	}
 	if (!sb->data)
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -191,7 +196,8 @@ out:
 	return rc;
 }
 
-int evalcmd_eval(void *ctx, const int *ids, const double *theta, int n, int d, double *loglik, struct err *e)
+int evalcmd_eval(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d, double *loglik,
+		 struct err *e)
 {
 	struct evalcmd *c = ctx;
 	msgpack_sbuffer sb;
@@ -200,7 +206,7 @@ int evalcmd_eval(void *ctx, const int *ids, const double *theta, int n, int d, d
 
 	if (d != c->d)
 		return err_set(e, ERR_RUNTIME, "evaluator: batch of dimension %d, expected %d", d, c->d);
-	if ((rc = pack_batch(c, ids, theta, n, &sb, e))) {
+	if ((rc = pack_batch(c, ids, theta, floor, n, &sb, e))) {
 		msgpack_sbuffer_destroy(&sb);
 		return rc;
 	}

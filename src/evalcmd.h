@@ -27,8 +27,11 @@ struct evalcmd {
 
 void evalcmd_init(struct evalcmd *c, const char *cmd, const char *const *names, int d);
 /* Evaluate theta[i*d..] for ids[i] (strictly increasing), i < n, into
- * loglik[i]. The signature of tmcmc_evaluator's eval. */
-BF_RESULT int evalcmd_eval(void *c, const int *ids, const double *theta, int n, int d, double *loglik,
+ * loglik[i]. The signature of tmcmc_evaluator's eval; a finite floor[i]
+ * goes to the command as the record's "loglik_floor" (an evaluator may
+ * answer -inf when it knows the loglik is below it). */
+BF_RESULT int evalcmd_eval(void *c, const int *ids, const double *theta, const double *floor, int n, int d,
+			   double *loglik,
 			   struct err *e);
 
 #endif

@@ -19,6 +19,8 @@
 void likelihood_data_free(struct likelihood_data *d)
 {
 	free(d->row);
+	free(d->row_start);
+	free(d->by_row);
 	free(d->step);
 	free(d->phibar);
 	free(d->save);
@@ -137,6 +139,20 @@ static int index_steps(struct likelihood_data *d, struct err *e)
 		const int *at = bsearch(&d->step[j], d->save, (size_t)d->n_save, sizeof(int), cmp_int);
 		d->row[j] = (int)(at - d->save);
 	}
+	/* the points of each row, in input order within a row */
+	d->row_start = calloc((size_t)d->n_save + 1, sizeof(int));
+	d->by_row = malloc(sizeof(int) * (size_t)d->points);
+	if (!d->row_start || !d->by_row)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int j = 0; j < d->points; j++)
+		d->row_start[d->row[j] + 1]++;
+	for (int r = 0; r < d->n_save; r++)
+		d->row_start[r + 1] += d->row_start[r];
+	for (int j = 0; j < d->points; j++) /* row_start[r] runs to row r's end */
+		d->by_row[d->row_start[d->row[j]]++] = j;
+	for (int r = d->n_save; r > 0; r--)
+		d->row_start[r] = d->row_start[r - 1];
+	d->row_start[0] = 0;
 	return 0;
 }
 
@@ -222,20 +238,65 @@ void likelihood_free(struct likelihood *l)
 	memset(l, 0, sizeof *l);
 }
 
-void likelihood_eval(struct likelihood *l, const double *theta, struct likelihood_result *res)
+/* The rows up to r are known (row r's state and sensitivities are g and
+ * x, the earlier ones are in the buffers): add their terms and stop when
+ * even the best case for the rest cannot reach the floor. A term that is
+ * not finite makes the sum NaN, which never stops: the full evaluation
+ * reports it. */
+static enum solver_status floor_row(void *ctx, int r, const double *g, const double *x)
+{
+	struct likelihood *l = ctx;
+	const struct likelihood_data *d = l->data;
+	const int n = d->species, dim = l->t.d, P = l->t.P;
+	double mean[MODEL_MAX_SPECIES], var[MODEL_MAX_SPECIES];
+
+	for (; l->next_row <= r; l->next_row++) {
+		const int rr = l->next_row;
+		const double *gs = rr == r ? g : l->states + (size_t)rr * (size_t)dim;
+		const double *xs = rr == r ? x : l->dstate + (size_t)rr * (size_t)dim * (size_t)P;
+		tsm_phibar_moments(&l->t, gs, xs, 1, l->sd, mean, var);
+		for (int k = d->row_start[rr]; k < d->row_start[rr + 1]; k++) {
+			const double *y = d->phibar + (size_t)d->by_row[k] * n;
+			for (int i = 0; i < n; i++) {
+				double s2 = var[i] + l->sigma2, res = y[i] - mean[i];
+				l->partial += -0.5 * log(TWO_PI * s2) - 0.5 * res * res / s2;
+			}
+		}
+	}
+	double rest = (double)(d->points - d->row_start[r + 1]) * n * l->term_max;
+	/* far below, not within rounding of the sum's other order */
+	double margin = 1e-6 * (1 + fabs(l->floor));
+	return l->partial + rest < l->floor - margin ? SOLVER_STOPPED : SOLVER_OK;
+}
+
+void likelihood_eval_floor(struct likelihood *l, const double *theta, double floor, struct likelihood_result *res)
 {
 	const struct likelihood_data *d = l->data;
 	const int n = d->species;
 
 	memset(res, 0, sizeof *res);
 	res->loglik = -INFINITY;
+	for (int c = 0; c < l->t.P; c++)
+		l->sd[c] = l->cov * theta[l->t.param[c]];
+	l->t.on_row = NULL;
+	if (floor > -INFINITY) {
+		l->floor = floor;
+		l->partial = 0;
+		l->next_row = 0;
+		l->term_max = -0.5 * log(TWO_PI * l->sigma2);
+		l->t.on_row = floor_row;
+		l->t.on_row_ctx = l;
+	}
 	tsm_run(&l->t, theta, d->save, d->n_save, l->states, l->dstate, &res->solver);
+	l->t.on_row = NULL;
+	if (res->solver.status == SOLVER_STOPPED) {
+		res->status = LIKELIHOOD_BELOW_FLOOR;
+		return;
+	}
 	if (res->solver.status != SOLVER_OK) {
 		res->status = LIKELIHOOD_SOLVER;
 		return;
 	}
-	for (int c = 0; c < l->t.P; c++)
-		l->sd[c] = l->cov * theta[l->t.param[c]];
 	tsm_phibar_moments(&l->t, l->states, l->dstate, d->n_save, l->sd, l->mean, l->var);
 	double sum = 0;
 	for (int j = 0; j < d->points; j++) {
@@ -262,6 +323,11 @@ void likelihood_eval(struct likelihood *l, const double *theta, struct likelihoo
 	res->loglik = sum;
 }
 
+void likelihood_eval(struct likelihood *l, const double *theta, struct likelihood_result *res)
+{
+	likelihood_eval_floor(l, theta, -INFINITY, res);
+}
+
 void likelihood_status_string(const struct likelihood *l, const struct likelihood_result *res, char *buf,
 			      size_t size)
 {
@@ -279,6 +345,9 @@ void likelihood_status_string(const struct likelihood *l, const struct likelihoo
 	case LIKELIHOOD_NONFINITE:
 		snprintf(buf, size, "non-finite log-likelihood at step %d, species %d", l->data->step[res->point],
 			 res->species + 1);
+		return;
+	case LIKELIHOOD_BELOW_FLOOR:
+		snprintf(buf, size, "below loglik_floor at step %d", res->solver.step);
 		return;
 	}
 	snprintf(buf, size, "unknown");

@@ -30,6 +30,8 @@ struct likelihood_data {
 	double *phibar;    /* points x species */
 	int n_save;        /* distinct steps */
 	int *save;         /* ascending */
+	int *row_start;    /* n_save + 1: the points of row r are by_row[row_start[r] .. row_start[r+1]-1] */
+	int *by_row;       /* points, in row order */
 	double sigma_obs;  /* the data's own (the first record's), NAN when they do not say */
 	long sigma_differs; /* the first record whose sigma_obs differs, or 0 */
 };
@@ -50,6 +52,9 @@ struct likelihood {
 	double cov, sigma2;
 	double *states, *dstate, *mean, *var; /* at the n_save data steps */
 	double sd[MODEL_MAX_THETA];
+	/* early rejection (likelihood_eval_floor) */
+	double floor, partial, term_max;
+	int next_row;
 };
 
 /* aleatory[0..n_aleatory-1]: ascending indices of the parameters that
@@ -64,6 +69,7 @@ enum likelihood_status {
 	LIKELIHOOD_SOLVER,   /* the solver failed: see solver */
 	LIKELIHOOD_VARIANCE, /* s2 not positive and finite at point, species */
 	LIKELIHOOD_NONFINITE, /* a term not finite at point, species */
+	LIKELIHOOD_BELOW_FLOOR, /* log L < floor for certain, known at solver.step */
 };
 
 struct likelihood_result {
@@ -76,6 +82,16 @@ struct likelihood_result {
 /* log L at theta (model order). Never fails as a call: a theta the model
  * cannot run gets a status and loglik -inf. */
 void likelihood_eval(struct likelihood *l, const double *theta, struct likelihood_result *res);
+
+/* log L at theta, or, as soon as the data seen so far prove log L < floor
+ * (each term of eq. 29 is at most -0.5 log(2 pi sigma_obs^2), as s2 >=
+ * sigma_obs^2), status LIKELIHOOD_BELOW_FLOOR and loglik -inf without
+ * running the rest of the trajectory: the early rejection of an MH step
+ * whose acceptance needs log L >= floor (Solonen et al. 2012). Decided with
+ * a margin, so that it stops only where the full value is below floor by
+ * far more than rounding; otherwise the value is likelihood_eval's to the
+ * bit. floor = -inf is likelihood_eval. */
+void likelihood_eval_floor(struct likelihood *l, const double *theta, double floor, struct likelihood_result *res);
 
 /* The status as a record's "status": "ok", "newton did not converge at
  * step 812", "variance not positive and finite at step 500, species 2". */

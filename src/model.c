@@ -25,49 +25,6 @@ int model_theta_size(int species)
 	return species * (species + 1) / 2 + species;
 }
 
-static int get_number(json_t *obj, const char *key, const char *where, int required,
-		      double dflt, double *out, struct err *e)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!v) {
-		if (required)
-			return err_set(e, ERR_INPUT, "%s: missing key '%s'", where, key);
-		*out = dflt;
-		return 0;
-	}
-	if (!json_is_number(v))
-		return err_set(e, ERR_INPUT, "%s: '%s' must be a number", where, key);
-	*out = json_number_value(v);
-	if (!isfinite(*out))
-		return err_set(e, ERR_INPUT, "%s: '%s' must be finite", where, key);
-	return 0;
-}
-
-static int get_int(json_t *obj, const char *key, const char *where, int required,
-		   int dflt, long lo, long hi, int *out, struct err *e)
-{
-	json_t *v = json_object_get(obj, key);
-	double d;
-
-	if (!v) {
-		if (required)
-			return err_set(e, ERR_INPUT, "%s: missing key '%s'", where, key);
-		*out = dflt;
-		return 0;
-	}
-	if (json_is_integer(v))
-		d = (double)json_integer_value(v);
-	else if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)))
-		d = json_real_value(v);
-	else
-		return err_set(e, ERR_INPUT, "%s: '%s' must be an integer", where, key);
-	if (d < lo || d > hi)
-		return err_set(e, ERR_INPUT, "%s: '%s' must be between %ld and %ld, got %.0f",
-			       where, key, lo, hi, d);
-	*out = (int)d;
-	return 0;
-}
-
 /* A list of n positive numbers, or (if scalar_ok) one number for all. */
 static int get_list(json_t *obj, const char *key, const char *where, int n, int scalar_ok,
 		    double *out, struct err *e)
@@ -118,10 +75,10 @@ static int get_antibiotics(struct model *m, json_t *obj, const char *where, stru
 		char sub[300];
 		snprintf(sub, sizeof sub, "%s: 'antibiotics'", where);
 		int rc;
-		if ((rc = get_int(v, "after_step", sub, 1, 0, 0, MODEL_MAX_STEPS,
+		if ((rc = mpjson_get_int(v, "after_step", sub, 1, 0, 0, MODEL_MAX_STEPS,
 				  &m->antibiotics_after_step, e)) ||
-		    (rc = get_number(v, "before", sub, 1, 0, &m->antibiotics_before, e)) ||
-		    (rc = get_number(v, "after", sub, 1, 0, &m->antibiotics_after, e)))
+		    (rc = mpjson_get_number(v, "before", sub, 1, 0, &m->antibiotics_before, e)) ||
+		    (rc = mpjson_get_number(v, "after", sub, 1, 0, &m->antibiotics_after, e)))
 			return rc;
 	} else {
 		return err_set(e, ERR_INPUT,
@@ -134,21 +91,28 @@ static int get_antibiotics(struct model *m, json_t *obj, const char *where, stru
 	return 0;
 }
 
+void model_default_name(int n, int i, int j, char *buf, size_t size)
+{
+	if (j)
+		snprintf(buf, size, n > 9 ? "a%d_%d" : "a%d%d", i, j);
+	else
+		snprintf(buf, size, "b%d", i);
+}
+
 static int default_names(struct model *m, struct err *e)
 {
 	int n = m->species, k = 0;
-	const char *fmt = n > 9 ? "a%d_%d" : "a%d%d";
 
 	for (int i = 1; i <= n; i++)
 		for (int j = i; j <= n; j++) {
 			char buf[32];
-			snprintf(buf, sizeof buf, fmt, i, j);
+			model_default_name(n, i, j, buf, sizeof buf);
 			if (!(m->names[k++] = strdup(buf)))
 				return err_set(e, ERR_NOMEM, "out of memory");
 		}
 	for (int i = 1; i <= n; i++) {
 		char buf[32];
-		snprintf(buf, sizeof buf, "b%d", i);
+		model_default_name(n, i, 0, buf, sizeof buf);
 		if (!(m->names[k++] = strdup(buf)))
 			return err_set(e, ERR_NOMEM, "out of memory");
 	}
@@ -182,35 +146,28 @@ static int get_names(struct model *m, json_t *obj, const char *where, struct err
 
 int model_from_json(struct model *m, json_t *obj, const char *where, struct err *e)
 {
-	const char *key;
-	json_t *v;
 	int rc;
 
 	memset(m, 0, sizeof *m);
 	if (!json_is_object(obj))
 		return err_set(e, ERR_INPUT, "%s: a model must be a JSON object", where);
-	json_object_foreach(obj, key, v) {
-		int known = 0;
-		for (int i = 0; known_keys[i]; i++)
-			known |= !strcmp(key, known_keys[i]);
-		if (!known)
-			return err_set(e, ERR_INPUT, "%s: unknown key '%s'", where, key);
-	}
-	if ((rc = get_int(obj, "species", where, 1, 0, 1, MODEL_MAX_SPECIES, &m->species, e)) ||
-	    (rc = get_number(obj, "dt", where, 1, 0, &m->dt, e)))
+	if ((rc = mpjson_check_keys(obj, known_keys, where, e)))
+		return rc;
+	if ((rc = mpjson_get_int(obj, "species", where, 1, 0, 1, MODEL_MAX_SPECIES, &m->species, e)) ||
+	    (rc = mpjson_get_number(obj, "dt", where, 1, 0, &m->dt, e)))
 		return rc;
 	if (!(m->dt > 0))
 		return err_set(e, ERR_INPUT, "%s: 'dt' must be positive", where);
-	if ((rc = get_int(obj, "steps", where, 1, 0, 1, MODEL_MAX_STEPS, &m->steps, e)) ||
+	if ((rc = mpjson_get_int(obj, "steps", where, 1, 0, 1, MODEL_MAX_STEPS, &m->steps, e)) ||
 	    (rc = get_list(obj, "eta", where, m->species, 0, m->eta, e)) ||
 	    (rc = get_list(obj, "phi0", where, m->species, 1, m->phi0, e)) ||
-	    (rc = get_number(obj, "psi0", where, 0, 0.999, &m->psi0, e)) ||
-	    (rc = get_number(obj, "gamma0", where, 0, 1e-6, &m->gamma0, e)) ||
-	    (rc = get_number(obj, "nutrients", where, 1, 0, &m->nutrients, e)) ||
+	    (rc = mpjson_get_number(obj, "psi0", where, 0, 0.999, &m->psi0, e)) ||
+	    (rc = mpjson_get_number(obj, "gamma0", where, 0, 1e-6, &m->gamma0, e)) ||
+	    (rc = mpjson_get_number(obj, "nutrients", where, 1, 0, &m->nutrients, e)) ||
 	    (rc = get_antibiotics(m, obj, where, e)) ||
-	    (rc = get_number(obj, "penalty", where, 0, 1e-4, &m->penalty, e)) ||
-	    (rc = get_number(obj, "tolerance", where, 0, 1e-6, &m->tolerance, e)) ||
-	    (rc = get_int(obj, "max_newton", where, 0, 100, 1, 1000000, &m->max_newton, e)))
+	    (rc = mpjson_get_number(obj, "penalty", where, 0, 1e-4, &m->penalty, e)) ||
+	    (rc = mpjson_get_number(obj, "tolerance", where, 0, 1e-6, &m->tolerance, e)) ||
+	    (rc = mpjson_get_int(obj, "max_newton", where, 0, 100, 1, 1000000, &m->max_newton, e)))
 		return rc;
 	double sum = 0;
 	for (int i = 0; i < m->species; i++)

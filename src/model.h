@@ -64,6 +64,10 @@ void model_unpack_theta(const struct model *m, const double *theta, double *A, d
 /* The initial state g_0 (DESIGN §1). */
 void model_initial_state(const struct model *m, double *g);
 
+/* The default name of a_ij (1 <= i <= j) or, for j = 0, of b_i, in a
+ * model of n species: "a12", "b3"; "a10_11" when n > 9. */
+void model_default_name(int n, int i, int j, char *buf, size_t size);
+
 /* The index in theta of parameter `name`, or -1. */
 int model_param_index(const struct model *m, const char *name);
 

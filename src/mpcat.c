@@ -329,16 +329,29 @@ static int cat(struct mpcat *c, const char *path, struct err *e)
 	if ((rc = stream_reader_peek_header(&r, e)) || (rc = emit_header(c, &r, e)) < 0)
 		goto out;
 	keep = rc == 1;
-	if (rc == 2) { /* --tsv --headers: the records are not wanted */
+	const msgpack_object *kind = stream_reader_header(&r) ? stream_map_get(stream_reader_header(&r), "kind") : NULL;
+	int sectioned = kind && stream_object_is_str(kind, "posterior");
+	int headers_only = rc == 2;
+	if (headers_only && !sectioned) { /* --tsv --headers: the records are not wanted */
 		rc = 0;
 		goto out;
 	}
 	rc = 0;
+	long sections = r.sections;
 	while (!done(c) && (rc = stream_reader_next(&r, &rec, &re)) != 0) {
 		if (rc < 0) {
 			*e = re;
 			goto out;
 		}
+		if (r.sections != sections) { /* a posterior stream's next level */
+			sections = r.sections;
+			if (c->mode == MODE_MSGPACK) /* the output is a posterior stream too */
+				msgpack_pack_object(stream_writer_packer(&c->w), *stream_reader_header(&r));
+			else if ((rc = emit_header(c, &r, e)) < 0)
+				goto out;
+		}
+		if (headers_only)
+			continue;
 		if (rc == STREAM_NOT_MAP) {
 			if (!c->quiet)
 				fprintf(stderr, "mpcat: %s\n", re.msg);

@@ -312,3 +312,61 @@ int mpjson_load_file(const char *path, const char *what, json_t **out, struct er
 	}
 	return 0;
 }
+
+int mpjson_check_keys(const json_t *obj, const char *const *known, const char *where, struct err *e)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		int ok = 0;
+		for (int i = 0; known[i]; i++)
+			ok |= !strcmp(key, known[i]);
+		if (!ok)
+			return err_set(e, ERR_INPUT, "%s: unknown key '%s'", where, key);
+	}
+	return 0;
+}
+
+int mpjson_get_number(const json_t *obj, const char *key, const char *where, int required, double dflt,
+		      double *out, struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v) {
+		if (required)
+			return err_set(e, ERR_INPUT, "%s: missing key '%s'", where, key);
+		*out = dflt;
+		return 0;
+	}
+	if (!json_is_number(v))
+		return err_set(e, ERR_INPUT, "%s: '%s' must be a number", where, key);
+	*out = json_number_value(v);
+	if (!isfinite(*out))
+		return err_set(e, ERR_INPUT, "%s: '%s' must be finite", where, key);
+	return 0;
+}
+
+int mpjson_get_int(const json_t *obj, const char *key, const char *where, int required, int dflt, long lo,
+		   long hi, int *out, struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+	double d;
+
+	if (!v) {
+		if (required)
+			return err_set(e, ERR_INPUT, "%s: missing key '%s'", where, key);
+		*out = dflt;
+		return 0;
+	}
+	if (json_is_integer(v))
+		d = (double)json_integer_value(v);
+	else if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)))
+		d = json_real_value(v);
+	else
+		return err_set(e, ERR_INPUT, "%s: '%s' must be an integer", where, key);
+	if (d < lo || d > hi)
+		return err_set(e, ERR_INPUT, "%s: '%s' must be between %ld and %ld, got %.0f", where, key, lo, hi,
+			       d);
+	*out = (int)d;
+	return 0;
+}

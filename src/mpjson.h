@@ -33,6 +33,17 @@ BF_RESULT int mpjson_parse(const char *text, size_t len, json_t **out, const cha
  * directory is said not to be `what` ("a model file"). */
 BF_RESULT int mpjson_load_file(const char *path, const char *what, json_t **out, struct err *e);
 
+/* Keys of JSON objects (model and plan files), with errors that name the
+ * key: "m.json: unknown key 'dtt'", "m.json: missing key 'dt'". */
+BF_RESULT int mpjson_check_keys(const json_t *obj, const char *const *known, const char *where,
+				struct err *e);
+/* A finite number; when absent, dflt unless required. */
+BF_RESULT int mpjson_get_number(const json_t *obj, const char *key, const char *where, int required,
+				double dflt, double *out, struct err *e);
+/* An integer in [lo, hi] (a float with an integer value is accepted). */
+BF_RESULT int mpjson_get_int(const json_t *obj, const char *key, const char *where, int required, int dflt,
+			     long lo, long hi, int *out, struct err *e);
+
 /* Pack a jansson value. */
 void mpjson_pack(msgpack_packer *pk, const json_t *j);
 

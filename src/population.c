@@ -95,6 +95,14 @@ static int read_header(struct population *p, struct prior *pr, const struct stre
 		return err_set(e, ERR_INPUT, "%s: header: 'beta' must be in [0, 1]", r->name);
 	if ((rc = header_number(r, h, "log_evidence_se", 0, &p->log_evidence_se, e)))
 		return rc;
+	if ((rc = header_number(r, h, "evaluations_total", 0, &x, e)))
+		return rc;
+	if (stream_map_get(h, "evaluations_total")) {
+		if (x < 0 || x != floor(x) || x > 9e15)
+			return err_set(e, ERR_INPUT, "%s: header: 'evaluations_total' must be a non-negative integer",
+				       r->name);
+		p->evaluations_total = (long)x;
+	}
 	p->scale = NAN;
 	if ((rc = header_number(r, h, "scale", 0, &p->scale, e)))
 		return rc;
@@ -203,7 +211,7 @@ static void pack_kv_double(msgpack_packer *pk, const char *key, double x)
 	msgpack_pack_double(pk, x);
 }
 
-static void pack_settings(msgpack_packer *pk, const struct tmcmc_settings *s, int d)
+void population_pack_settings(msgpack_packer *pk, const struct tmcmc_settings *s, int d)
 {
 	msgpack_pack_map(pk, 9);
 	pack_kv_double(pk, "target_ess", s->target_ess);
@@ -233,7 +241,7 @@ int population_write(const struct population *p, const struct prior *pr, const s
 	msgpack_packer *pk = stream_writer_packer(w);
 	int first = p->stage == 0, rc;
 
-	stream_pack_header_start(pk, "population", 17 + (s != NULL));
+	stream_pack_header_start(pk, "population", 18 + (s != NULL));
 	stream_pack_str(pk, "version");
 	stream_pack_str(pk, BIOFILTER_VERSION);
 	stream_pack_str(pk, "parameters");
@@ -263,6 +271,8 @@ int population_write(const struct population *p, const struct prior *pr, const s
 	msgpack_pack_long(pk, p->chain_steps);
 	stream_pack_str(pk, "evaluations");
 	msgpack_pack_long(pk, p->evaluations);
+	stream_pack_str(pk, "evaluations_total");
+	msgpack_pack_long(pk, p->evaluations_total);
 	stream_pack_str(pk, "proposal");
 	if (first) {
 		stream_pack_str(pk, "prior");
@@ -277,10 +287,18 @@ int population_write(const struct population *p, const struct prior *pr, const s
 	}
 	if (s) {
 		stream_pack_str(pk, "tmcmc");
-		pack_settings(pk, s, p->d);
+		population_pack_settings(pk, s, p->d);
 	}
 	if ((rc = stream_writer_flush(w, 0, e)))
 		return rc;
+	return population_write_records(p, w, e);
+}
+
+int population_write_records(const struct population *p, struct stream_writer *w, struct err *e)
+{
+	msgpack_packer *pk = stream_writer_packer(w);
+	int rc;
+
 	for (int c = 0; c < p->n; c++) {
 		int known = !isnan(p->loglik[c]);
 		msgpack_pack_map(pk, 3 + (size_t)known);

@@ -36,6 +36,7 @@ struct population {
 	long level, stage;
 	double beta, log_evidence, scale;
 	double log_evidence_se; /* sqrt of sum over stages of 1/ESS - 1/N */
+	long evaluations_total; /* every evaluation since stage 0 */
 	/* the stage that made this population (stage >= 1) */
 	double dbeta, ess, acceptance;
 	long evaluations, chain_steps;
@@ -56,5 +57,12 @@ BF_RESULT int population_read(struct population *p, struct prior *pr, const char
  * not NULL, the settings of the stage that made it) and records. */
 BF_RESULT int population_write(const struct population *p, const struct prior *pr,
 			       const struct tmcmc_settings *s, struct stream_writer *w, struct err *e);
+
+/* The records alone ({"id", "theta", "loglik", "logprior"}). */
+BF_RESULT int population_write_records(const struct population *p, struct stream_writer *w, struct err *e);
+
+/* The TMCMC settings as the header's "tmcmc" map (d: the dimension, for
+ * the default target acceptance). */
+void population_pack_settings(msgpack_packer *pk, const struct tmcmc_settings *s, int d);
 
 #endif

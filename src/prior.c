@@ -136,9 +136,8 @@ int prior_from_object(struct prior *pr, const msgpack_object *o, const char *whe
 	return 0;
 }
 
-int prior_load(struct prior *pr, const char *path, struct err *e)
+int prior_from_json(struct prior *pr, const json_t *j, const char *where, struct err *e)
 {
-	json_t *root;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	msgpack_zone zone;
@@ -146,22 +145,52 @@ int prior_load(struct prior *pr, const char *path, struct err *e)
 	int rc;
 
 	memset(pr, 0, sizeof *pr);
-	if ((rc = mpjson_load_file(path, "a prior file", &root, e)))
-		return rc;
 	/* one parser for files and headers: go through MessagePack */
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mpjson_pack(&pk, root);
-	json_decref(root);
+	mpjson_pack(&pk, j);
 	msgpack_zone_init(&zone, 4096);
 	size_t off = 0;
 	if (!sb.data || msgpack_unpack(sb.data, sb.size, &off, &zone, &o) != MSGPACK_UNPACK_SUCCESS)
-		rc = err_set(e, ERR_NOMEM, "%s: out of memory", path);
+		rc = err_set(e, ERR_NOMEM, "%s: out of memory", where);
 	else
-		rc = prior_from_object(pr, &o, path, e);
+		rc = prior_from_object(pr, &o, where, e);
 	msgpack_zone_destroy(&zone);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
+}
+
+int prior_load(struct prior *pr, const char *path, struct err *e)
+{
+	json_t *root;
+	int rc;
+
+	memset(pr, 0, sizeof *pr);
+	if ((rc = mpjson_load_file(path, "a prior file", &root, e)))
+		return rc;
+	rc = prior_from_json(pr, root, path, e);
+	json_decref(root);
+	return rc;
+}
+
+int prior_select(struct prior *dst, const struct prior *src, const int *idx, int n, struct err *e)
+{
+	memset(dst, 0, sizeof *dst);
+	if (n > 0 && (!(dst->p = calloc((size_t)n, sizeof *dst->p)) ||
+		      !(dst->names = calloc((size_t)n, sizeof *dst->names)))) {
+		prior_free(dst);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	for (int i = 0; i < n; i++) {
+		dst->p[i] = src->p[idx[i]];
+		if (!(dst->p[i].name = strdup(src->p[idx[i]].name))) {
+			prior_free(dst);
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		dst->names[i] = dst->p[i].name;
+		dst->n = i + 1;
+	}
+	return 0;
 }
 
 void prior_pack(msgpack_packer *pk, const struct prior *pr)

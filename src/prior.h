@@ -16,6 +16,7 @@
 #ifndef BF_PRIOR_H
 #define BF_PRIOR_H
 
+#include <jansson.h>
 #include <msgpack.h>
 
 #include "err.h"
@@ -44,9 +45,15 @@ struct prior {
 
 /* Parse a JSON prior file. */
 BF_RESULT int prior_load(struct prior *pr, const char *path, struct err *e);
+/* Parse a prior from a JSON array (a plan's "parameters"). */
+BF_RESULT int prior_from_json(struct prior *pr, const json_t *j, const char *where, struct err *e);
+
 /* Parse a prior from a MessagePack array (a header's "prior"); `where`
  * names it in messages. */
 BF_RESULT int prior_from_object(struct prior *pr, const msgpack_object *o, const char *where, struct err *e);
+/* dst: the parameters idx[0..n-1] of src, in that order. */
+BF_RESULT int prior_select(struct prior *dst, const struct prior *src, const int *idx, int n, struct err *e);
+
 /* Pack the prior as the array it was read from (canonical form). */
 void prior_pack(msgpack_packer *pk, const struct prior *pr);
 void prior_free(struct prior *pr);

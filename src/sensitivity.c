@@ -44,6 +44,8 @@ static const char usage[] =
 	"      --data FILE      data stream (solve --observe): write log-likelihood\n"
 	"                       records {\"id\", \"loglik\", \"status\"} instead\n"
 	"      --sigma-obs S    observation noise sd (default: the data's sigma_obs)\n"
+	"      --set LIST       fix parameters the thetas do not carry, e.g. a11=0.8,b1=0.1;\n"
+	"                       the theta stream's header names the ones it carries\n"
 	"      --shard I/K      handle only records whose index is I mod K\n"
 	"      --progress       show progress on stderr even when it is not a terminal\n"
 	"  -q, --quiet          no progress; bad records are not reported one by one\n"
@@ -54,7 +56,7 @@ static const char usage[] =
 	"Exit status: 0 success, 1 run-time failure, 2 bad input or usage.\n";
 
 enum { OPT_COV = 256, OPT_ALEATORY, OPT_EVERY, OPT_STEPS, OPT_JACOBIAN, OPT_METHOD, OPT_FD_STEP, OPT_DATA,
-       OPT_SIGMA_OBS, OPT_SHARD, OPT_PROGRESS, OPT_VERSION };
+       OPT_SIGMA_OBS, OPT_SHARD, OPT_SET, OPT_PROGRESS, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{"model", required_argument, NULL, 'm'},
@@ -73,13 +75,14 @@ static const struct option longopts[] = {
 	{"data", required_argument, NULL, OPT_DATA},
 	{"sigma-obs", required_argument, NULL, OPT_SIGMA_OBS},
 	{"shard", required_argument, NULL, OPT_SHARD},
+	{"set", required_argument, NULL, OPT_SET},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
 };
 
 struct options {
-	const char *model, *in, *out, *aleatory, *data;
+	const char *model, *in, *out, *aleatory, *data, *set;
 	int compress, quiet, progress, jacobian, fd;
 	long every;
 	int *steps, n_steps;
@@ -133,6 +136,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 			o->fd_step_set = 1;
 			break;
 		case OPT_DATA: o->data = optarg; break;
+		case OPT_SET: o->set = optarg; break;
 		case OPT_SIGMA_OBS:
 			rc = cli_parse_double_in(optarg, "--sigma-obs", 0, INFINITY, CLI_OPEN_LO, &o->sigma_obs, e);
 			break;
@@ -167,6 +171,7 @@ struct run {
 	struct options o;
 	struct model m;
 	struct stream_reader r;
+	struct thetas_map map;
 	struct stream_writer w;
 	int aleatory[MODEL_MAX_THETA], n_aleatory;
 	/* moments */
@@ -272,12 +277,18 @@ static void moments(struct run *u, msgpack_packer *pk, const msgpack_object *id,
 }
 
 /* One loglik record. */
-static void loglik(struct run *u, msgpack_packer *pk, const msgpack_object *id, const double *theta)
+static void loglik(struct run *u, msgpack_packer *pk, const msgpack_object *id, const double *theta,
+		   const msgpack_object *rec)
 {
 	struct likelihood_result res;
+	const msgpack_object *f = stream_map_get(rec, "loglik_floor");
+	double floor = -INFINITY;
 	char why[256];
 
-	likelihood_eval(u->l, theta, &res);
+	/* a TMCMC stage's early rejection: below the floor, -inf will do */
+	if (f && (stream_object_number(f, &floor) || isnan(floor)))
+		floor = -INFINITY;
+	likelihood_eval_floor(u->l, theta, floor, &res);
 	likelihood_status_string(u->l, &res, why, sizeof why);
 	msgpack_pack_map(pk, 4);
 	stream_pack_str(pk, "id");
@@ -290,12 +301,13 @@ static void loglik(struct run *u, msgpack_packer *pk, const msgpack_object *id, 
 	msgpack_pack_int64(pk, res.solver.newton_iterations);
 }
 
-static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta)
+static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta,
+		   const msgpack_object *rec)
 {
 	struct run *u = ctx;
 
 	if (u->o.data)
-		loglik(u, pk, id, theta);
+		loglik(u, pk, id, theta, rec);
 	else
 		moments(u, pk, id, theta);
 }
@@ -318,7 +330,7 @@ static void answer_bad(void *ctx, msgpack_packer *pk, const msgpack_object *id, 
 
 static int process(struct run *u, struct err *e)
 {
-	const struct thetas_loop l = {"sensitivity", "thetas", u->m.n_theta, u->o.quiet, u->o.progress,
+	const struct thetas_loop l = {"sensitivity", "thetas", &u->map, u->o.quiet, u->o.progress,
 				      answer, answer_bad, u};
 
 	pack_header(stream_writer_packer(&u->w), u);
@@ -388,7 +400,7 @@ static int run_all(struct run *u, struct err *e)
 				   &u->n_aleatory, e)) ||
 	    (rc = u->o.data ? setup_likelihood(u, e) : setup_moments(u, e)) ||
 	    (rc = thetas_open(&u->r, u->o.in, u->o.shard_i, u->o.shard_k,
-				(const char *const *)u->m.names, u->m.n_theta, e)) ||
+				(const char *const *)u->m.names, u->m.n_theta, u->o.set, &u->map, e)) ||
 	    (rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)) || (rc = process(u, e)))
 		return rc;
 	return stream_writer_commit(&u->w, e);

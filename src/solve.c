@@ -37,6 +37,8 @@ static const char usage[] =
 	"      --noise S        data noise sd, sigma_obs (default 0.005)\n"
 	"      --seed X         random seed for --observe (default 1)\n"
 	"      --aleatory COV   each data point from its own run, theta ~ N(theta, (COV theta)^2)\n"
+	"      --set LIST       fix parameters the thetas do not carry, e.g. a11=0.8,b1=0.1;\n"
+	"                       the theta stream's header names the ones it carries\n"
 	"      --shard I/K      handle only records whose index is I mod K\n"
 	"      --progress       show progress on stderr even when it is not a terminal\n"
 	"  -q, --quiet          no progress; bad records are not reported one by one\n"
@@ -47,7 +49,7 @@ static const char usage[] =
 	"Exit status: 0 success, 1 run-time failure, 2 bad input or usage.\n";
 
 enum { OPT_EVERY = 256, OPT_STEPS, OPT_OBSERVABLES, OPT_OBSERVE, OPT_NOISE, OPT_SEED, OPT_ALEATORY,
-       OPT_SHARD, OPT_PROGRESS, OPT_VERSION };
+       OPT_SHARD, OPT_SET, OPT_PROGRESS, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{"model", required_argument, NULL, 'm'},
@@ -64,13 +66,14 @@ static const struct option longopts[] = {
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"aleatory", required_argument, NULL, OPT_ALEATORY},
 	{"shard", required_argument, NULL, OPT_SHARD},
+	{"set", required_argument, NULL, OPT_SET},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
 };
 
 struct options {
-	const char *model, *in, *out;
+	const char *model, *in, *out, *set;
 	int compress, quiet, progress, observables;
 	long every, observe, seed;
 	int *steps, n_steps;
@@ -122,6 +125,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 			o->aleatory_set = 1;
 			break;
 		case OPT_SHARD: rc = cli_parse_shard(optarg, &o->shard_i, &o->shard_k, e); break;
+		case OPT_SET: o->set = optarg; break;
 		case OPT_PROGRESS: o->progress = 1; break;
 		default: return cli_bad_option(c, argv, e);
 		}
@@ -201,6 +205,7 @@ struct run {
 	struct options o;
 	struct model m;
 	struct stream_reader r;
+	struct thetas_map map;
 	struct stream_writer w;
 	struct solver *s;
 	int *save, n_save;
@@ -208,8 +213,10 @@ struct run {
 	int bad; /* some record was bad: exit 2 at the end */
 };
 
-static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta)
+static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta,
+		   const msgpack_object *rec)
 {
+	(void)rec;
 	struct run *u = ctx;
 	const struct model *m = &u->m;
 	struct solver_outcome out;
@@ -233,7 +240,7 @@ static void answer_bad(void *ctx, msgpack_packer *pk, const msgpack_object *id, 
 
 static int process(struct run *u, struct err *e)
 {
-	const struct thetas_loop l = {"solve", "trajectories", u->m.n_theta, u->o.quiet, u->o.progress,
+	const struct thetas_loop l = {"solve", "trajectories", &u->map, u->o.quiet, u->o.progress,
 				      answer, answer_bad, u};
 
 	pack_header(stream_writer_packer(&u->w), &u->o, &u->m);
@@ -264,7 +271,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if ((rc = thetas_open(&u.r, u.o.in, u.o.shard_i, u.o.shard_k,
-			       (const char *const *)u.m.names, u.m.n_theta, &e)) ||
+			       (const char *const *)u.m.names, u.m.n_theta, u.o.set, &u.map, &e)) ||
 	    (rc = stream_writer_open(&u.w, u.o.out, u.o.compress, &e)) || (rc = process(&u, &e)) ||
 	    (rc = stream_writer_commit(&u.w, &e)))
 		goto done;

@@ -159,6 +159,7 @@ const char *solver_status_string(enum solver_status st)
 	case SOLVER_NO_CONVERGENCE: return "newton did not converge";
 	case SOLVER_SINGULAR: return "singular jacobian";
 	case SOLVER_NONFINITE: return "non-finite residual";
+	case SOLVER_STOPPED: return "stopped";
 	}
 	return "unknown";
 }

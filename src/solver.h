@@ -24,6 +24,7 @@ enum solver_status {
 	SOLVER_NO_CONVERGENCE, /* max_newton iterations without reaching the tolerance */
 	SOLVER_SINGULAR,       /* the Jacobian could not be factored */
 	SOLVER_NONFINITE,      /* the residual became NaN or infinite */
+	SOLVER_STOPPED,        /* a hook stopped the run (not a failure of the solver) */
 };
 
 struct solver {

@@ -155,6 +155,16 @@ static int take_header(struct stream_reader *r, struct err *e)
 	const msgpack_object *v = stream_map_get(&r->msg.data, "biofilter");
 
 	if (r->have_header) {
+		const msgpack_object *k1 = stream_map_get(&r->header, "kind"), *k2 = stream_map_get(&r->msg.data, "kind");
+		if (!msgpack_object_equal(r->msg.data, r->header) && k1 && k2 && stream_object_is_str(k1, "posterior") &&
+		    stream_object_is_str(k2, "posterior")) {
+			/* a posterior stream: each level starts its own section */
+			msgpack_zone_free(r->header_zone);
+			r->header_zone = msgpack_unpacked_release_zone(&r->msg);
+			r->header = r->msg.data;
+			r->sections++;
+			return 0;
+		}
 		if (!msgpack_object_equal(r->msg.data, r->header))
 			return err_set(e, ERR_INPUT,
 				       "%s: the header after record %ld disagrees with the first header "

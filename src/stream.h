@@ -3,7 +3,9 @@
  *
  * A stream is a sequence of MessagePack maps. A map with the key
  * "biofilter" is a header; the first one describes the stream and any later
- * one (streams concatenate) must agree with it exactly. Every other map is
+ * one (streams concatenate) must agree with it exactly, except in a
+ * posterior stream (kind "posterior"), where each level's header starts a
+ * section of its own. Every other map is
  * a record. A stream without a header is accepted (records only). Input
  * that starts with the gzip magic is decompressed on the fly.
  *
@@ -33,8 +35,9 @@ struct stream_reader {
 	msgpack_unpacker up;
 	msgpack_unpacked msg;    /* the current record */
 	msgpack_zone *header_zone;
-	msgpack_object header;   /* valid when have_header */
+	msgpack_object header;   /* valid when have_header: the current section's */
 	int have_header;
+	long sections;           /* headers that started a new section (posterior) */
 	long record;             /* number of the last record read (1-based) */
 	unsigned shard_i, shard_k; /* keep records with (record-1) % k == i */
 	int eof;
@@ -58,8 +61,8 @@ void stream_reader_shard(struct stream_reader *r, unsigned i, unsigned k);
 enum { STREAM_RECORD = 1, STREAM_NOT_MAP = 2 };
 BF_RESULT int stream_reader_next(struct stream_reader *r, const msgpack_object **rec, struct err *e);
 
-/* The first header, or NULL if none has been seen (yet). Reading the first
- * record reads the header before it. */
+/* The header (of the current section), or NULL if none has been seen
+ * (yet). Reading a record reads the header before it. */
 const msgpack_object *stream_reader_header(const struct stream_reader *r);
 
 /* Read up to the first record without consuming it, so the header is known

@@ -16,22 +16,33 @@
 #include "model.h"
 #include "stream.h"
 
+/* How a record's numbers become the model's theta. */
+struct thetas_map {
+	int n_in;                        /* numbers per record */
+	int index[MODEL_MAX_THETA];      /* the model index of the k-th number */
+	double fixed[MODEL_MAX_THETA];   /* the model's theta, set values filled in */
+	const char *const *names;        /* the parameter names (NULL: any) */
+};
+
 struct thetas_loop {
 	const char *prog;      /* for messages and progress: "solve" */
 	const char *what;      /* progress unit: "trajectories" */
-	int n_theta;
+	const struct thetas_map *map;
 	int quiet, progress;
 	/* the answer to a good record, and to one whose theta is bad */
-	void (*answer)(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta);
+	void (*answer)(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta,
+		       const msgpack_object *rec);
 	void (*bad)(void *ctx, msgpack_packer *pk, const msgpack_object *id, const char *why);
 	void *ctx;
 };
 
 /* Open the theta stream at path (NULL or "-": stdin) for parameters
- * names[0..n-1]: keep shard i of k (k = 0: all), read its header, whose
- * "parameters", if any, must be these (names NULL: any). */
+ * names[0..n-1] (names NULL: any names, no --set): keep shard i of k (k =
+ * 0: all), read its header and build the map. `set` is the --set list or
+ * NULL; without it the header's "parameters", if any, must be names. */
 BF_RESULT int thetas_open(struct stream_reader *r, const char *path, unsigned shard_i, unsigned shard_k,
-			  const char *const *names, int n, struct err *e);
+			  const char *const *names, int n, const char *set, struct thetas_map *map,
+			  struct err *e);
 
 /* Run the loop over r's records, answers to w. *bad is set when some
  * record was bad. Returns 0 or a negative error (in e). */

@@ -240,11 +240,11 @@ struct metered {
 	struct cli_progress p;
 };
 
-static int metered_eval(void *ctx, const int *ids, const double *theta, int n, int d, double *loglik,
-			struct err *e)
+static int metered_eval(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
+			double *loglik, struct err *e)
 {
 	struct metered *m = ctx;
-	int rc = evalcmd_eval(&m->ec, ids, theta, n, d, loglik, e);
+	int rc = evalcmd_eval(&m->ec, ids, theta, floor, n, d, loglik, e);
 	cli_progress_add(&m->p, n, "tmcmc-stage", "likelihoods");
 	return rc;
 }

@@ -80,11 +80,12 @@ int tmcmc_evaluate_missing(struct population *p, const struct tmcmc_evaluator *e
 			       (size_t)p->d * sizeof *th);
 			m++;
 		}
-	if ((rc = ev->eval(ev->ctx, ids, th, m, p->d, l, e)))
+	if ((rc = ev->eval(ev->ctx, ids, th, NULL, m, p->d, l, e)))
 		goto out;
 	for (int j = 0; j < m; j++)
 		p->loglik[ids[j]] = l[j];
 	*evaluations += m;
+	p->evaluations_total += m;
 out:
 	free(ids);
 	free(th);
@@ -301,7 +302,7 @@ static double max_abs_corr(const double *a, const double *b, int n, int d)
 }
 
 struct stage_buffers {
-	double *w, *start, *prop, *lp_prop, *bth, *bl;
+	double *w, *start, *prop, *lp_prop, *bth, *bl, *floor;
 	int *idx, *ids;
 };
 
@@ -313,6 +314,7 @@ static void stage_buffers_free(struct stage_buffers *b)
 	free(b->lp_prop);
 	free(b->bth);
 	free(b->bl);
+	free(b->floor);
 	free(b->idx);
 	free(b->ids);
 }
@@ -327,9 +329,10 @@ static int stage_buffers_init(struct stage_buffers *b, int n, int d, struct err 
 	b->lp_prop = malloc((size_t)n * sizeof *b->lp_prop);
 	b->bth = malloc(nd * sizeof *b->bth);
 	b->bl = malloc((size_t)n * sizeof *b->bl);
+	b->floor = malloc((size_t)n * sizeof *b->floor);
 	b->idx = malloc((size_t)n * sizeof *b->idx);
 	b->ids = malloc((size_t)n * sizeof *b->ids);
-	if (!b->w || !b->start || !b->prop || !b->lp_prop || !b->bth || !b->bl || !b->idx || !b->ids) {
+	if (!b->w || !b->start || !b->prop || !b->lp_prop || !b->bth || !b->bl || !b->floor || !b->idx || !b->ids) {
 		stage_buffers_free(b);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
@@ -371,27 +374,28 @@ static int move_chains(struct population *out, const struct prior *pr, const str
 			/* outside the support: rejected without an evaluation */
 			b->lp_prop[c] = prior_logpdf(pr, y);
 			if (b->lp_prop[c] > -INFINITY) {
+				/* MH acceptance, log u < lp' - lp + beta (l' - l), solved
+				 * for l': accepted iff l' >= floor, the one rule both for
+				 * the decision below and for an evaluator that stops
+				 * early under the floor, so stopping cannot change it */
+				rng_init(&r, tmcmc_key(out->seed, out->level, out->stage, c, k, TMCMC_ACCEPT));
+				double lu = log(rng_uniform(&r));
+				b->floor[m] = out->loglik[c] + (lu - (b->lp_prop[c] - out->logprior[c])) / beta;
+				if (isnan(b->floor[m]))
+					b->floor[m] = -INFINITY;
 				b->ids[m] = c;
 				memcpy(b->bth + (size_t)m * (size_t)d, y, (size_t)d * sizeof *y);
 				m++;
 			}
 		}
-		if (m && (rc = ev->eval(ev->ctx, b->ids, b->bth, m, d, b->bl, e)))
+		if (m && (rc = ev->eval(ev->ctx, b->ids, b->bth, b->floor, m, d, b->bl, e)))
 			return rc;
 		out->evaluations += m;
 		int acc = 0;
-		for (int c = 0, j = 0; c < n; c++) {
-			struct rng r;
-			rng_init(&r, tmcmc_key(out->seed, out->level, out->stage, c, k, TMCMC_ACCEPT));
-			double u = rng_uniform(&r);
-			if (j >= m || b->ids[j] != c)
-				continue;
-			double l = b->bl[j++];
-			if (!(l > -INFINITY))
-				continue;
-			/* prior ratio times the tempered likelihood ratio */
-			double la = b->lp_prop[c] - out->logprior[c] + beta * (l - out->loglik[c]);
-			if (log(u) < la) {
+		for (int j = 0; j < m; j++) {
+			int c = b->ids[j];
+			double l = b->bl[j];
+			if (l > -INFINITY && l >= b->floor[j]) {
 				memcpy(out->theta + (size_t)c * (size_t)d, b->prop + (size_t)c * (size_t)d,
 				       (size_t)d * sizeof *out->theta);
 				out->loglik[c] = l;
@@ -483,6 +487,7 @@ int tmcmc_stage(const struct population *in, const struct prior *pr, const struc
 	out->scale_start = !isnan(s->scale) ? s->scale : in->scale > 0 ? in->scale : 2.4 / sqrt(d);
 	if ((rc = move_chains(out, pr, s, ev, chol, &b, e)))
 		goto fail;
+	out->evaluations_total = in->evaluations_total + out->evaluations;
 	free(chol);
 	stage_buffers_free(&b);
 	return 0;

@@ -44,10 +44,14 @@ void tmcmc_settings_default(struct tmcmc_settings *s);
 
 /* The likelihood: loglik[i] for theta[i*d .. i*d+d-1], i < n, whose chain
  * numbers are ids[i] (strictly increasing). -inf is a failed evaluation; NaN
- * or +inf must not be returned. Returns 0 or a negative error. */
+ * or +inf must not be returned. floor, when not NULL, says that only
+ * whether loglik[i] >= floor[i] matters (an MH step rejects below it): an
+ * evaluator that knows loglik[i] < floor[i] early may return -inf there
+ * (early rejection); at or above the floor the value must be exact.
+ * floor[i] = -inf asks for the value. Returns 0 or a negative error. */
 struct tmcmc_evaluator {
-	BF_RESULT int (*eval)(void *ctx, const int *ids, const double *theta, int n, int d, double *loglik,
-			      struct err *e);
+	BF_RESULT int (*eval)(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
+			      double *loglik, struct err *e);
 	void *ctx;
 };
 
@@ -59,8 +63,8 @@ uint64_t tmcmc_key(uint64_t seed, long level, long stage, long chain, long step,
 BF_RESULT int tmcmc_init(struct population *p, const struct prior *pr, int n, uint64_t seed, long level,
 			 const struct tmcmc_settings *s, struct err *e);
 
-/* Evaluate the records of p that lack a loglik (one batch); adds to
- * *evaluations. */
+/* Evaluate the records of p that lack a loglik (one batch); adds their
+ * number to *evaluations and to p->evaluations_total. */
 BF_RESULT int tmcmc_evaluate_missing(struct population *p, const struct tmcmc_evaluator *ev, long *evaluations,
 				     struct err *e);
 
@@ -77,7 +81,9 @@ double tmcmc_log_mean_weight(const double *l, int n, double dbeta);
 void tmcmc_resample(const double *w, int n, enum tmcmc_resample how, struct rng *rng, int *idx);
 
 /* One stage: from `in` (every loglik known, beta < 1) to `out` (initialised
- * by this call). */
+ * by this call). out->evaluations counts the stage's MH evaluations (a
+ * caller that evaluated missing records first adds those);
+ * out->evaluations_total is in's plus the stage's. */
 BF_RESULT int tmcmc_stage(const struct population *in, const struct prior *pr, const struct tmcmc_settings *s,
 			  const struct tmcmc_evaluator *ev, struct population *out, struct err *e);
 

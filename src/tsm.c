@@ -165,6 +165,8 @@ static enum solver_status hook(void *ctx, struct solver *s, int k, const double 
 	const size_t dp = (size_t)t->d * (size_t)t->P;
 	while (t->r < t->n_save && t->save[t->r] == k) {
 		expand(t, t->out + (size_t)t->r * dp);
+		if (t->on_row && (st = t->on_row(t->on_row_ctx, t->r, g, t->out + (size_t)t->r * dp)) != SOLVER_OK)
+			return st;
 		t->r++;
 	}
 	return SOLVER_OK;

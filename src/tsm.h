@@ -44,6 +44,11 @@ struct tsm {
 	const int *save;                /* the run's saved steps, for the hook */
 	int n_save, r;
 	double *out;                    /* n_save x d x P */
+	/* when set, called at each saved row r with the state g and its
+	 * d state / d theta (layout [state][column]); a status other than
+	 * SOLVER_OK stops the run (the likelihood's early rejection) */
+	enum solver_status (*on_row)(void *ctx, int r, const double *g, const double *dstate);
+	void *on_row_ctx;
 };
 
 /* Sensitivities with respect to params[0..n_params-1] (ascending indices

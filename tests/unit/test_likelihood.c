@@ -645,6 +645,67 @@ static void test_eval(void **state)
 	model_free(&m);
 }
 
+/* Early rejection: for floors below, at and above the full value, a
+ * stopped evaluation is below the floor for certain, and one that is not
+ * stopped is the full value to the bit; far below the value (a bad theta
+ * against a good floor) it stops before the end of the run. The same
+ * workspace is used throughout, so a stop leaves nothing behind. */
+static void test_eval_floor(void **state)
+{
+	struct scratch *s = *state;
+	struct model m;
+	struct likelihood_data d;
+	struct likelihood l;
+	struct point pts[N_POINTS];
+	struct err e;
+	const int all[] = {0, 1, 2, 3, 4};
+	const double far[5] = {2.5, 0.3, 2.9, 1.5, 2.0}, off[5] = {0.9, 1.8, 1.1, 0.12, 0.15};
+	const double *thetas[3] = {M1_TRUTH, off, far};
+
+	load_example(&m, "M1");
+	make_points(&m, s->path, pts);
+	load_ok(&d, s->path, &m);
+	assert_int_equal(likelihood_init(&l, &m, &d, all, 5, 0.005, 0.005, &e), 0);
+	for (int k = 0; k < 3; k++) {
+		struct likelihood_result full, got;
+		likelihood_eval(&l, thetas[k], &full);
+		assert_int_equal(full.status, LIKELIHOOD_OK);
+		const double deltas[] = {-1e3, -10, -1, -1e-9, 0, 1e-9, 1, 10, 1e3};
+		for (size_t j = 0; j < sizeof deltas / sizeof *deltas; j++) {
+			double floor = full.loglik + deltas[j];
+			likelihood_eval_floor(&l, thetas[k], floor, &got);
+			if (got.status == LIKELIHOOD_BELOW_FLOOR) {
+				assert_true(full.loglik < floor);
+				assert_true(got.loglik == -INFINITY);
+				assert_true(got.solver.step > 0 && got.solver.step <= m.steps);
+			} else {
+				assert_int_equal(got.status, LIKELIHOOD_OK);
+				assert_memory_equal(&got.loglik, &full.loglik, sizeof got.loglik);
+			}
+			/* within rounding of the value it never stops */
+			if (fabs(deltas[j]) <= 1e-9)
+				assert_int_equal(got.status, LIKELIHOOD_OK);
+		}
+	}
+	/* the far theta against the truth's value: stopped at an early data
+	 * step, long before the run's end */
+	struct likelihood_result truth, got;
+	likelihood_eval(&l, M1_TRUTH, &truth);
+	likelihood_eval_floor(&l, far, truth.loglik - 1, &got);
+	assert_int_equal(got.status, LIKELIHOOD_BELOW_FLOOR);
+	assert_true(got.solver.step <= 500);
+	char why[128];
+	likelihood_status_string(&l, &got, why, sizeof why);
+	assert_true(strstr(why, "below loglik_floor at step") != NULL);
+	/* and the workspace evaluates as before */
+	struct likelihood_result again;
+	likelihood_eval(&l, M1_TRUTH, &again);
+	assert_memory_equal(&again.loglik, &truth.loglik, sizeof again.loglik);
+	likelihood_free(&l);
+	likelihood_data_free(&d);
+	model_free(&m);
+}
+
 /* A theta Newton cannot follow: a status, loglik -inf, and the message
  * names the step; the same workspace then evaluates a good theta as if
  * nothing had happened. */
@@ -763,6 +824,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_stream_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eval_solver_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eval_floor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

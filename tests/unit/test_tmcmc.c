@@ -193,9 +193,12 @@ struct toy {
 	double c;
 	long thetas, calls;
 	int reverse; /* compute in reverse order: must not matter */
+	int use_floor; /* answer -inf under the floor (early rejection): must not matter */
+	long below;    /* answers so replaced */
 };
 
-static int toy_eval(void *ctx, const int *ids, const double *theta, int n, int d, double *loglik, struct err *e)
+static int toy_eval(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
+		    double *loglik, struct err *e)
 {
 	struct toy *t = ctx;
 	(void)e;
@@ -212,6 +215,10 @@ static int toy_eval(void *ctx, const int *ids, const double *theta, int n, int d
 			s -= 0.5 * z * z;
 		}
 		loglik[i] = s;
+		if (t->use_floor && floor && s < floor[i]) {
+			loglik[i] = -INFINITY;
+			t->below++;
+		}
 	}
 	return 0;
 }
@@ -269,15 +276,25 @@ static void test_stage_contract(void **state)
 	struct population p1, p2;
 	load_prior(&pr, sc->path);
 	/* the peak near the edge: many proposals fall outside [0, 1]^2 */
-	struct toy t1 = {&pr, 0.02, 0, 0, 0}, t2 = {&pr, 0.02, 0, 0, 1};
+	struct toy t1 = {&pr, 0.02, 0, 0, 0, 0, 0}, t2 = {&pr, 0.02, 0, 0, 1, 0, 0}, t3 = {&pr, 0.02, 0, 0, 0, 1, 0};
+	struct population p3;
 	run_stages(&pr, &t1, &p1);
 	run_stages(&pr, &t2, &p2);
+	run_stages(&pr, &t3, &p3);
 	assert_true(t1.thetas < t1.calls * 300); /* some proposals were never evaluated */
 	assert_int_equal(t1.thetas, t2.thetas);
 	assert_memory_equal(p1.theta, p2.theta, sizeof(double) * 600);
 	assert_memory_equal(p1.loglik, p2.loglik, sizeof(double) * 300);
+	/* -inf for every answer under its floor: the same stages, to the bit
+	 * (the floor is exactly where acceptance turns, so this is the most
+	 * an early-rejecting evaluator can do) */
+	assert_true(t3.below > 0);
+	assert_int_equal(t1.thetas, t3.thetas);
+	assert_memory_equal(p1.theta, p3.theta, sizeof(double) * 600);
+	assert_memory_equal(p1.loglik, p3.loglik, sizeof(double) * 300);
 	population_free(&p1);
 	population_free(&p2);
+	population_free(&p3);
 	prior_free(&pr);
 }
 

@@ -1,0 +1,417 @@
+/*
+ * calibration: running a plan's levels (see calibration.h). Invariant:
+ * c->done[k] implies c->post[k] is level k's population at beta = 1 and
+ * c->sum[k] its summary; a level starts only when every level it takes
+ * values from is done.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "calibration.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "evalcmd.h"
+#include "likelihood.h"
+#include "mpjson.h"
+#include "pool.h"
+#include "tmcmc.h"
+
+int calibration_init(struct calibration *c, struct plan *plan, int threads, const char *eval, const char *workdir,
+		     struct err *e)
+{
+	int n = plan->n_levels;
+
+	memset(c, 0, sizeof *c);
+	c->plan = plan;
+	c->threads = threads < 1 ? 1 : threads;
+	c->eval = eval;
+	c->workdir = workdir;
+	c->post = calloc((size_t)n, sizeof *c->post);
+	c->sum = calloc((size_t)n, sizeof *c->sum);
+	c->seconds = calloc((size_t)n, sizeof *c->seconds);
+	c->done = calloc((size_t)n, sizeof *c->done);
+	if (!c->post || !c->sum || !c->seconds || !c->done) {
+		calibration_free(c);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+void calibration_free(struct calibration *c)
+{
+	if (c->post)
+		for (int k = 0; k < c->plan->n_levels; k++) {
+			population_free(&c->post[k]);
+			if (c->sum)
+				posterior_summary_free(&c->sum[k]);
+		}
+	free(c->post);
+	free(c->sum);
+	free(c->seconds);
+	free(c->done);
+	memset(c, 0, sizeof *c);
+}
+
+/* Fill lv's fixed values from the levels done; every one it needs must be. */
+int calibration_fix(struct calibration *c, struct plan_level *lv, struct err *e)
+{
+	int n = c->plan->n_levels;
+	const double *map[n > 0 ? n : 1], *mean[n > 0 ? n : 1];
+
+	for (int l = 0; l < n; l++) {
+		map[l] = c->done[l] ? c->sum[l].map : NULL;
+		mean[l] = c->done[l] ? c->sum[l].mean : NULL;
+	}
+	for (int j = 0; j < lv->model.n_theta; j++) {
+		int l = lv->from_level[j];
+		if (l >= 0 && !c->done[l])
+			return err_set(e, ERR_INPUT, "level '%s' takes '%s' from level '%s', which is not done yet",
+				       lv->name, lv->model.names[j], c->plan->levels[l].name);
+	}
+	plan_level_fix(lv, map, mean);
+	return 0;
+}
+
+/* The in-process likelihood of a level: one struct likelihood per worker. */
+struct level_eval {
+	const struct plan_level *lv;
+	struct likelihood *lik;
+	int threads;
+	const struct calibration_hooks *h;
+	const struct population *from;
+	/* the batch */
+	const double *theta, *floor;
+	double *loglik;
+	int d;
+};
+
+static void eval_one(void *ctx, int worker, long i)
+{
+	struct level_eval *le = ctx;
+	double theta[MODEL_MAX_THETA];
+	struct likelihood_result res;
+
+	plan_level_theta(le->lv, le->theta + (size_t)i * (size_t)le->d, theta);
+	likelihood_eval_floor(&le->lik[worker], theta, le->floor ? le->floor[i] : -INFINITY, &res);
+	le->loglik[i] = res.status == LIKELIHOOD_OK ? res.loglik : -INFINITY;
+}
+
+static int eval_batch(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
+		      double *loglik, struct err *e)
+{
+	struct level_eval *le = ctx;
+	(void)ids;
+	(void)e;
+	le->theta = theta;
+	le->floor = floor;
+	le->loglik = loglik;
+	le->d = d;
+	pool_run(le->threads, n, eval_one, le);
+	if (le->h && le->h->batch)
+		le->h->batch(le->h->ctx, le->lv, le->from, n);
+	return 0;
+}
+
+/* The evaluator command, counted for the hooks. */
+struct cmd_eval {
+	struct evalcmd ec;
+	const struct plan_level *lv;
+	const struct calibration_hooks *h;
+	const struct population *from;
+};
+
+static int cmd_batch(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
+		     double *loglik, struct err *e)
+{
+	struct cmd_eval *ce = ctx;
+	int rc = evalcmd_eval(&ce->ec, ids, theta, floor, n, d, loglik, e);
+	if (!rc && ce->h && ce->h->batch)
+		ce->h->batch(ce->h->ctx, ce->lv, ce->from, n);
+	return rc;
+}
+
+/* Single-quote s for the shell into buf. */
+static void shell_quote(char *buf, size_t size, const char *s)
+{
+	size_t k = 0;
+	if (k + 1 < size)
+		buf[k++] = '\'';
+	for (; *s && k + 5 < size; s++) {
+		if (*s == '\'') {
+			memcpy(buf + k, "'\\''", 4);
+			k += 4;
+		} else {
+			buf[k++] = *s;
+		}
+	}
+	if (k + 1 < size)
+		buf[k++] = '\'';
+	buf[k] = 0;
+}
+
+static int write_json_file(const char *path, json_t *j, struct err *e)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (json_dump_file(j, tmp, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) || rename(tmp, path)) {
+		int en = errno;
+		remove(tmp);
+		return err_set(e, ERR_RUNTIME, "cannot write '%s': %s", path, strerror(en));
+	}
+	return 0;
+}
+
+static json_t *prior_json(const struct prior *pr)
+{
+	json_t *a = json_array();
+	for (int i = 0; a && i < pr->n; i++) {
+		const struct prior_param *q = &pr->p[i];
+		json_t *o = json_object(), *lohi = json_array();
+		if (!o || !lohi || json_array_append_new(a, o)) {
+			json_decref(lohi);
+			json_decref(a);
+			return NULL;
+		}
+		json_object_set_new(o, "name", json_string(q->name));
+		json_array_append_new(lohi, json_real(q->a));
+		json_array_append_new(lohi, json_real(q->b));
+		json_object_set_new(o, q->kind == PRIOR_UNIFORM ? "uniform" : "normal", lohi);
+		if (q->kind == PRIOR_NORMAL && q->bounded) {
+			json_t *bd = json_array();
+			json_array_append_new(bd, isinf(q->lo) ? json_null() : json_real(q->lo));
+			json_array_append_new(bd, isinf(q->hi) ? json_null() : json_real(q->hi));
+			json_object_set_new(o, "bounds", bd);
+		}
+		if (q->has_truth)
+			json_object_set_new(o, "truth", json_real(q->truth));
+	}
+	return a;
+}
+
+/* The stage options of tmcmc-stage that reproduce the plan's settings. */
+static void stage_args(const struct plan *p, char *buf, size_t size)
+{
+	const struct tmcmc_settings *s = &p->tmcmc;
+	int k = snprintf(buf, size, "--target-ess %.17g --min-dbeta %.17g --logl-scale %.17g --resample %s",
+			 s->target_ess, s->min_dbeta, s->logl_scale,
+			 s->resample == TMCMC_SYSTEMATIC ? "systematic" : "multinomial");
+	if (!isnan(s->scale))
+		k += snprintf(buf + k, size - (size_t)k, " --scale %.17g", s->scale);
+	if (!s->adapt)
+		k += snprintf(buf + k, size - (size_t)k, " --fixed-scale");
+	if (!isnan(s->target_acceptance))
+		k += snprintf(buf + k, size - (size_t)k, " --target-acceptance %.17g", s->target_acceptance);
+	if (s->chain_steps > 0)
+		snprintf(buf + k, size - (size_t)k, " --chain-steps %d", s->chain_steps);
+	else
+		snprintf(buf + k, size - (size_t)k, " --chain-steps auto --max-chain-steps %d --decorrelation %.17g",
+			 s->max_chain_steps, s->decorrelation);
+}
+
+int calibration_write_setup(struct calibration *c, int k, const char *dir, struct err *e)
+{
+	const struct plan *p = c->plan;
+	struct plan_level *lv = &p->levels[k];
+	char path[4096], tmp[4200], q[4][4096];
+	int rc;
+
+	if ((rc = calibration_fix(c, lv, e)))
+		return rc;
+	json_t *model = plan_level_model_json(lv), *prior = prior_json(&lv->prior);
+	if (!model || !prior) {
+		json_decref(model);
+		json_decref(prior);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	snprintf(path, sizeof path, "%s/model.json", dir);
+	rc = write_json_file(path, model, e);
+	json_decref(model);
+	snprintf(path, sizeof path, "%s/prior.json", dir);
+	if (!rc)
+		rc = write_json_file(path, prior, e);
+	json_decref(prior);
+	if (rc)
+		return rc;
+
+	/* the values taken from earlier levels or the truth, every digit */
+	char set[8192] = "";
+	size_t len = 0;
+	for (int j = 0; j < lv->model.n_theta && len < sizeof set; j++)
+		if (lv->from_free[j] < 0)
+			len += (size_t)snprintf(set + len, sizeof set - len, "%s%s=%.17g", len ? "," : "",
+						lv->model.names[j], lv->fixed_value[j]);
+	if (len >= sizeof set)
+		return err_set(e, ERR_INPUT, "level '%s': too many fixed parameters", lv->name);
+	char stage[1024];
+	stage_args(p, stage, sizeof stage);
+	snprintf(path, sizeof path, "%s/model.json", dir);
+	shell_quote(q[0], sizeof q[0], path);
+	snprintf(path, sizeof path, "%s/prior.json", dir);
+	shell_quote(q[1], sizeof q[1], path);
+	shell_quote(q[2], sizeof q[2], lv->data_path);
+	shell_quote(q[3], sizeof q[3], lv->name);
+
+	snprintf(path, sizeof path, "%s/env", dir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return err_set(e, ERR_RUNTIME, "cannot write '%s': %s", tmp, strerror(errno));
+	fprintf(f, "# level %s of %s, for the pipeline's stages (infer --setup); sh syntax\n", lv->name, p->path);
+	fprintf(f, "BIOFILTER_LEVEL=%s\nBIOFILTER_LEVEL_INDEX=%d\n", q[3], lv->index);
+	fprintf(f, "BIOFILTER_MODEL=%s\nBIOFILTER_PRIOR=%s\nBIOFILTER_DATA=%s\n", q[0], q[1], q[2]);
+	fprintf(f, "BIOFILTER_SIGMA_OBS=%.17g\nBIOFILTER_COV=%.17g\nBIOFILTER_SET='%s'\n", lv->sigma_obs, p->cov, set);
+	fprintf(f, "BIOFILTER_EVAL_ARGS=\"-m $BIOFILTER_MODEL --data $BIOFILTER_DATA --sigma-obs $BIOFILTER_SIGMA_OBS "
+		   "--cov $BIOFILTER_COV --set=$BIOFILTER_SET\"\n");
+	fprintf(f, "BIOFILTER_SAMPLES=%ld\nBIOFILTER_SEED=%llu\n", p->samples, (unsigned long long)p->seed);
+	fprintf(f, "BIOFILTER_INIT_ARGS=\"--prior $BIOFILTER_PRIOR -N %ld --seed %llu --level %d", p->samples,
+		(unsigned long long)p->seed, lv->index);
+	if (!isnan(p->tmcmc.scale))
+		fprintf(f, " --scale %.17g", p->tmcmc.scale);
+	fprintf(f, "\"\nBIOFILTER_STAGE_ARGS='%s'\n", stage);
+	fprintf(f, "export BIOFILTER_LEVEL BIOFILTER_LEVEL_INDEX BIOFILTER_MODEL BIOFILTER_PRIOR BIOFILTER_DATA "
+		   "BIOFILTER_SIGMA_OBS BIOFILTER_COV BIOFILTER_SET BIOFILTER_EVAL_ARGS BIOFILTER_SAMPLES "
+		   "BIOFILTER_SEED BIOFILTER_INIT_ARGS BIOFILTER_STAGE_ARGS\n");
+	if (ferror(f) | fclose(f) || rename(tmp, path)) {
+		int en = errno;
+		remove(tmp);
+		return err_set(e, ERR_RUNTIME, "cannot write '%s': %s", path, strerror(en));
+	}
+	return 0;
+}
+
+static int finish_level(struct calibration *c, int k, struct err *e)
+{
+	int rc = posterior_summary_init(&c->sum[k], &c->post[k], e);
+	if (!rc)
+		c->done[k] = 1;
+	return rc;
+}
+
+int calibration_run_level(struct calibration *c, int k, const struct calibration_hooks *h, struct err *e)
+{
+	struct plan *p = c->plan;
+	struct plan_level *lv = &p->levels[k];
+	struct population cur, next;
+	struct level_eval le = {.lv = lv, .threads = c->threads, .h = h};
+	struct cmd_eval ce = {.lv = lv, .h = h};
+	struct tmcmc_evaluator ev;
+	double t0 = cli_now();
+	long missing = 0;
+	int rc, n_lik = 0;
+	char *cmd = NULL;
+
+	memset(&cur, 0, sizeof cur);
+	memset(&next, 0, sizeof next);
+	if ((rc = calibration_fix(c, lv, e)))
+		return rc;
+	if (c->eval) {
+		/* the command sees the level through the setup's variables */
+		char dir[4096], qd[4200];
+		snprintf(dir, sizeof dir, "%s/%s", c->workdir, lv->name);
+		if (mkdir(dir, 0777) && errno != EEXIST)
+			return err_set(e, ERR_RUNTIME, "cannot make '%s': %s", dir, strerror(errno));
+		if ((rc = calibration_write_setup(c, k, dir, e)))
+			return rc;
+		shell_quote(qd, sizeof qd, dir);
+		size_t len = strlen(qd) + strlen(c->eval) + 32;
+		if (!(cmd = malloc(len)))
+			return err_set(e, ERR_NOMEM, "out of memory");
+		snprintf(cmd, len, ". %s/env && %s", qd, c->eval);
+		evalcmd_init(&ce.ec, cmd, (const char *const *)lv->prior.names, lv->prior.n);
+		ev = (struct tmcmc_evaluator){cmd_batch, &ce};
+	} else {
+		if (!(le.lik = calloc((size_t)c->threads, sizeof *le.lik))) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		int all[MODEL_MAX_THETA];
+		for (int j = 0; j < lv->model.n_theta; j++)
+			all[j] = j;
+		for (; n_lik < c->threads; n_lik++)
+			if ((rc = likelihood_init(&le.lik[n_lik], &lv->model, &lv->data, all, lv->model.n_theta, p->cov,
+						  lv->sigma_obs, e)))
+				goto out;
+		ev = (struct tmcmc_evaluator){eval_batch, &le};
+	}
+	if ((rc = tmcmc_init(&cur, &lv->prior, (int)p->samples, p->seed, lv->index, &p->tmcmc, e)))
+		goto out;
+	le.from = ce.from = &cur;
+	if ((rc = tmcmc_evaluate_missing(&cur, &ev, &missing, e)))
+		goto out;
+	while (cur.beta < 1) {
+		le.from = ce.from = &cur;
+		if ((rc = tmcmc_stage(&cur, &lv->prior, &p->tmcmc, &ev, &next, e)))
+			goto out;
+		/* as tmcmc-stage counts them: the stage's own and the missing ones
+		 * it evaluated first (stage 1: all of stage 0) */
+		next.evaluations += missing;
+		missing = 0;
+		population_free(&cur);
+		cur = next;
+		memset(&next, 0, sizeof next);
+		if (h && h->stage)
+			h->stage(h->ctx, lv, &cur);
+	}
+	c->post[k] = cur;
+	memset(&cur, 0, sizeof cur);
+	c->seconds[k] = cli_now() - t0;
+	rc = finish_level(c, k, e);
+out:
+	if (rc && c->eval)
+		err_prefix(e, "level '%s'", lv->name);
+	for (int i = 0; i < n_lik; i++)
+		likelihood_free(&le.lik[i]);
+	free(le.lik);
+	free(cmd);
+	population_free(&cur);
+	population_free(&next);
+	return rc;
+}
+
+int calibration_load_level(struct calibration *c, int k, const char *path, struct err *e)
+{
+	struct plan *p = c->plan;
+	struct plan_level *lv = &p->levels[k];
+	struct population *pop = &c->post[k];
+	struct prior pr;
+	int rc;
+
+	if ((rc = calibration_fix(c, lv, e)) || (rc = population_read(pop, &pr, path, e)))
+		return rc;
+	int same = pr.n == lv->prior.n;
+	for (int i = 0; same && i < pr.n; i++) {
+		const struct prior_param *a = &pr.p[i], *b = &lv->prior.p[i];
+		same = !strcmp(a->name, b->name) && a->kind == b->kind && a->a == b->a && a->b == b->b &&
+		       a->lo == b->lo && a->hi == b->hi;
+	}
+	prior_free(&pr);
+	if (!same)
+		rc = err_set(e, ERR_INPUT, "%s: its prior is not level '%s''s in %s", path, lv->name, p->path);
+	else if (pop->seed != p->seed || pop->level != lv->index || pop->n != p->samples)
+		rc = err_set(e, ERR_INPUT, "%s: its seed, level or size is not level '%s''s in %s (seed %llu, "
+			     "level %d, %ld samples)", path, lv->name, p->path, (unsigned long long)p->seed,
+			     lv->index, p->samples);
+	else if (pop->beta != 1)
+		rc = err_set(e, ERR_INPUT, "%s: beta is %g, not 1: the level has not finished", path, pop->beta);
+	if (rc) {
+		population_free(pop);
+		return rc;
+	}
+	return finish_level(c, k, e);
+}
+
+int calibration_write_posterior(const struct calibration *c, struct stream_writer *w, struct err *e)
+{
+	for (int k = 0; k < c->plan->n_levels; k++)
+		if (c->done[k]) {
+			int rc = posterior_write(c->plan, &c->plan->levels[k], &c->post[k], &c->sum[k], w, e);
+			if (rc)
+				return rc;
+		}
+	return 0;
+}

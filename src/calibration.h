@@ -1,0 +1,68 @@
+/*
+ * calibration: a plan's levels run in order (DESIGN §1, §4): each level a
+ * TMCMC from its prior to beta = 1 with the library core of tmcmc-stage,
+ * its likelihoods on a thread pool or through an evaluator command; each
+ * level's parameters handed on to later levels by MAP or mean.
+ *
+ * The same stages in the same order from the same keys make the same
+ * bytes as pipelines/calibrate.mk, which runs tmcmc-stage and sensitivity
+ * from the files calibration_write_setup writes: the population that goes
+ * from stage to stage here carries exactly what a population file carries,
+ * and nothing depends on the thread count (results go by chain).
+ */
+#ifndef BF_CALIBRATION_H
+#define BF_CALIBRATION_H
+
+#include "plan.h"
+#include "population.h"
+#include "posterior.h"
+#include "stream.h"
+
+/* What a caller may watch (progress): after each batch of likelihoods,
+ * and after each stage. Either may be NULL. */
+struct calibration_hooks {
+	void (*batch)(void *ctx, const struct plan_level *lv, const struct population *from, long n);
+	void (*stage)(void *ctx, const struct plan_level *lv, const struct population *p);
+	void *ctx;
+};
+
+struct calibration {
+	struct plan *plan;
+	int threads;
+	const char *eval;          /* evaluator command, or NULL: in-process */
+	const char *workdir;       /* with eval: where the level files go */
+	struct population *post;   /* per level: the final population */
+	struct posterior_summary *sum;
+	double *seconds;           /* per level: wall time */
+	int *done;                 /* per level: post and sum are set */
+};
+
+/* threads >= 1; eval and workdir NULL for in-process likelihoods. */
+BF_RESULT int calibration_init(struct calibration *c, struct plan *plan, int threads, const char *eval,
+			       const char *workdir, struct err *e);
+void calibration_free(struct calibration *c);
+
+/* Fill lv's fixed values (plan_level_fix) from the levels done; an error
+ * if lv takes a value from one that is not. */
+BF_RESULT int calibration_fix(struct calibration *c, struct plan_level *lv, struct err *e);
+
+/* Run level k. Every level it takes values from must be done. */
+BF_RESULT int calibration_run_level(struct calibration *c, int k, const struct calibration_hooks *h,
+				    struct err *e);
+
+/* Take level k's final population from a file (the pipeline's) instead:
+ * its prior, seed, level and size must be the plan's, its beta 1. */
+BF_RESULT int calibration_load_level(struct calibration *c, int k, const char *path, struct err *e);
+
+/* Write what a pipeline needs to run level k into dir (which exists):
+ * model.json (the level's model, global names), prior.json (its free
+ * parameters) and env, a shell file of BIOFILTER_* variables: the
+ * arguments of tmcmc-stage --init, of its stages, and of the evaluator
+ * `sensitivity` (model, data, sigma_obs, cov, the --set of the values
+ * taken from earlier levels). Written atomically. */
+BF_RESULT int calibration_write_setup(struct calibration *c, int k, const char *dir, struct err *e);
+
+/* The posterior stream of the levels done, in level order. */
+BF_RESULT int calibration_write_posterior(const struct calibration *c, struct stream_writer *w, struct err *e);
+
+#endif

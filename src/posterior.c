@@ -1,0 +1,179 @@
+/*
+ * posterior: summary statistics of a level's samples and the posterior
+ * stream. Sums run over the samples in id order, so results depend on the
+ * population only.
+ */
+#include "posterior.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpjson.h"
+#include "version.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double posterior_quantile(double *x, int n, double p)
+{
+	if (n < 1)
+		return NAN;
+	qsort(x, (size_t)n, sizeof *x, cmp_double);
+	double h = (n - 1) * p;
+	int lo = (int)floor(h);
+	if (lo >= n - 1)
+		return x[n - 1];
+	return x[lo] + (h - lo) * (x[lo + 1] - x[lo]);
+}
+
+void posterior_summary_free(struct posterior_summary *s)
+{
+	free(s->mean);
+	free(s->map);
+	free(s->sd);
+	free(s->q025);
+	free(s->q975);
+	free(s->corr);
+	memset(s, 0, sizeof *s);
+}
+
+int posterior_summary_init(struct posterior_summary *s, const struct population *p, struct err *e)
+{
+	int n = p->n, d = p->d;
+	double *col;
+
+	memset(s, 0, sizeof *s);
+	s->d = d;
+	s->mean = calloc((size_t)d, sizeof *s->mean);
+	s->map = malloc((size_t)d * sizeof *s->map);
+	s->sd = malloc((size_t)d * sizeof *s->sd);
+	s->q025 = malloc((size_t)d * sizeof *s->q025);
+	s->q975 = malloc((size_t)d * sizeof *s->q975);
+	s->corr = calloc((size_t)d * (size_t)d, sizeof *s->corr);
+	col = malloc((size_t)n * sizeof *col);
+	if (!s->mean || !s->map || !s->sd || !s->q025 || !s->q975 || !s->corr || !col) {
+		free(col);
+		posterior_summary_free(s);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	s->map_id = 0;
+	s->map_logpost = -INFINITY;
+	for (int i = 0; i < n; i++) {
+		double lp = p->loglik[i] + p->logprior[i];
+		if (lp > s->map_logpost) {
+			s->map_logpost = lp;
+			s->map_id = i;
+		}
+	}
+	memcpy(s->map, p->theta + (size_t)s->map_id * (size_t)d, (size_t)d * sizeof *s->map);
+	for (int i = 0; i < n; i++)
+		for (int a = 0; a < d; a++)
+			s->mean[a] += p->theta[(size_t)i * (size_t)d + (size_t)a];
+	for (int a = 0; a < d; a++)
+		s->mean[a] /= n;
+	/* covariance, then scaled to correlation */
+	for (int i = 0; i < n; i++) {
+		const double *t = p->theta + (size_t)i * (size_t)d;
+		for (int a = 0; a < d; a++)
+			for (int b = 0; b <= a; b++)
+				s->corr[a * d + b] += (t[a] - s->mean[a]) * (t[b] - s->mean[b]);
+	}
+	for (int a = 0; a < d; a++)
+		s->sd[a] = n > 1 ? sqrt(s->corr[a * d + a] / (n - 1)) : 0;
+	/* the diagonal last: it scales the others */
+	for (int a = 0; a < d; a++)
+		for (int b = 0; b < a; b++) {
+			double den = sqrt(s->corr[a * d + a] * s->corr[b * d + b]);
+			s->corr[a * d + b] = s->corr[b * d + a] = den > 0 ? s->corr[a * d + b] / den : 0;
+		}
+	for (int a = 0; a < d; a++)
+		s->corr[a * d + a] = 1;
+	for (int a = 0; a < d; a++) {
+		for (int i = 0; i < n; i++)
+			col[i] = p->theta[(size_t)i * (size_t)d + (size_t)a];
+		s->q025[a] = posterior_quantile(col, n, 0.025);
+		s->q975[a] = posterior_quantile(col, n, 0.975);
+	}
+	free(col);
+	return 0;
+}
+
+static void pack_kv_double(msgpack_packer *pk, const char *key, double x)
+{
+	stream_pack_str(pk, key);
+	msgpack_pack_double(pk, x);
+}
+
+static void pack_kv_numbers(msgpack_packer *pk, const char *key, const double *x, int n)
+{
+	stream_pack_str(pk, key);
+	stream_pack_numbers(pk, x, (size_t)n);
+}
+
+int posterior_write(const struct plan *pl, const struct plan_level *lv, const struct population *p,
+		    const struct posterior_summary *s, struct stream_writer *w, struct err *e)
+{
+	msgpack_packer *pk = stream_writer_packer(w);
+	const struct model *m = &lv->model;
+	int n_fixed = 0, d = p->d, rc;
+	json_t *model = plan_level_model_json(lv);
+
+	if (!model)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int j = 0; j < m->n_theta; j++)
+		n_fixed += lv->from_free[j] < 0;
+	stream_pack_header_start(pk, "posterior", 17);
+	stream_pack_str(pk, "version");
+	stream_pack_str(pk, BIOFILTER_VERSION);
+	stream_pack_str(pk, "level");
+	stream_pack_str(pk, lv->name);
+	stream_pack_str(pk, "level_index");
+	msgpack_pack_int(pk, lv->index);
+	stream_pack_str(pk, "parameters");
+	stream_pack_strs(pk, (const char *const *)lv->prior.names, lv->prior.n);
+	stream_pack_str(pk, "prior");
+	prior_pack(pk, &lv->prior);
+	stream_pack_str(pk, "model");
+	mpjson_pack(pk, model);
+	json_decref(model);
+	stream_pack_str(pk, "fixed");
+	msgpack_pack_map(pk, (size_t)n_fixed);
+	for (int j = 0; j < m->n_theta; j++)
+		if (lv->from_free[j] < 0)
+			pack_kv_double(pk, m->names[j], lv->fixed_value[j]);
+	stream_pack_str(pk, "seed");
+	msgpack_pack_uint64(pk, p->seed);
+	stream_pack_str(pk, "samples");
+	msgpack_pack_int(pk, p->n);
+	stream_pack_str(pk, "stages");
+	msgpack_pack_long(pk, p->stage);
+	pack_kv_double(pk, "beta", p->beta);
+	pack_kv_double(pk, "log_evidence", p->log_evidence);
+	pack_kv_double(pk, "log_evidence_se", p->log_evidence_se);
+	stream_pack_str(pk, "evaluations");
+	msgpack_pack_long(pk, p->evaluations_total);
+	pack_kv_double(pk, "scale", p->scale);
+	stream_pack_str(pk, "tmcmc");
+	population_pack_settings(pk, &pl->tmcmc, d);
+	stream_pack_str(pk, "summary");
+	msgpack_pack_map(pk, 8);
+	pack_kv_numbers(pk, "mean", s->mean, d);
+	pack_kv_numbers(pk, "map", s->map, d);
+	stream_pack_str(pk, "map_id");
+	msgpack_pack_int(pk, s->map_id);
+	pack_kv_double(pk, "map_logpost", s->map_logpost);
+	pack_kv_numbers(pk, "sd", s->sd, d);
+	pack_kv_numbers(pk, "q025", s->q025, d);
+	pack_kv_numbers(pk, "q975", s->q975, d);
+	stream_pack_str(pk, "correlation");
+	msgpack_pack_array(pk, (size_t)d);
+	for (int a = 0; a < d; a++)
+		stream_pack_numbers(pk, s->corr + (size_t)a * (size_t)d, (size_t)d);
+	if ((rc = stream_writer_flush(w, 0, e)))
+		return rc;
+	return population_write_records(p, w, e);
+}
