@@ -166,31 +166,42 @@ static int write_json_file(const char *path, json_t *j, struct err *e)
 	return 0;
 }
 
-static json_t *prior_json(const struct prior *pr)
+static int file_write(void *f, const char *buf, size_t len)
 {
-	json_t *a = json_array();
-	for (int i = 0; a && i < pr->n; i++) {
-		const struct prior_param *q = &pr->p[i];
-		json_t *o = json_object(), *lohi = json_array();
-		if (!o || !lohi || json_array_append_new(a, o)) {
-			json_decref(lohi);
-			json_decref(a);
-			return NULL;
-		}
-		json_object_set_new(o, "name", json_string(q->name));
-		json_array_append_new(lohi, json_real(q->a));
-		json_array_append_new(lohi, json_real(q->b));
-		json_object_set_new(o, q->kind == PRIOR_UNIFORM ? "uniform" : "normal", lohi);
-		if (q->kind == PRIOR_NORMAL && q->bounded) {
-			json_t *bd = json_array();
-			json_array_append_new(bd, isinf(q->lo) ? json_null() : json_real(q->lo));
-			json_array_append_new(bd, isinf(q->hi) ? json_null() : json_real(q->hi));
-			json_object_set_new(o, "bounds", bd);
-		}
-		if (q->has_truth)
-			json_object_set_new(o, "truth", json_real(q->truth));
+	return fwrite(buf, 1, len, f) == len ? 0 : -1;
+}
+
+/* The prior file of a level: prior_pack's canonical form, as JSON. */
+static int write_prior_file(const char *path, const struct prior *pr, struct err *e)
+{
+	char tmp[4200];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked u;
+	int bad;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	prior_pack(&pk, pr);
+	msgpack_unpacked_init(&u);
+	if (!sb.data || msgpack_unpack_next(&u, sb.data, sb.size, NULL) != MSGPACK_UNPACK_SUCCESS) {
+		msgpack_unpacked_destroy(&u);
+		msgpack_sbuffer_destroy(&sb);
+		return err_set(e, ERR_NOMEM, "out of memory");
 	}
-	return a;
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	bad = !f || mpjson_print(&u.data, file_write, f) || fputc('\n', f) == EOF;
+	if (f)
+		bad |= ferror(f) | fclose(f);
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	if (bad || rename(tmp, path)) {
+		int en = errno;
+		remove(tmp);
+		return err_set(e, ERR_RUNTIME, "cannot write '%s': %s", path, strerror(en));
+	}
+	return 0;
 }
 
 /* The stage options of tmcmc-stage that reproduce the plan's settings. */
@@ -222,20 +233,14 @@ int calibration_write_setup(struct calibration *c, int k, const char *dir, struc
 
 	if ((rc = calibration_fix(c, lv, e)))
 		return rc;
-	json_t *model = plan_level_model_json(lv), *prior = prior_json(&lv->prior);
-	if (!model || !prior) {
-		json_decref(model);
-		json_decref(prior);
+	json_t *model = plan_level_model_json(lv);
+	if (!model)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	}
 	snprintf(path, sizeof path, "%s/model.json", dir);
 	rc = write_json_file(path, model, e);
 	json_decref(model);
 	snprintf(path, sizeof path, "%s/prior.json", dir);
-	if (!rc)
-		rc = write_json_file(path, prior, e);
-	json_decref(prior);
-	if (rc)
+	if (rc || (rc = write_prior_file(path, &lv->prior, e)))
 		return rc;
 
 	/* the values taken from earlier levels or the truth, every digit */

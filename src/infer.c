@@ -323,10 +323,7 @@ static void make_rules(const struct options *o, const struct plan *pl)
 		const struct plan_level *lv = &pl->levels[k];
 		printf("%s/%s/env:", o->from, lv->name);
 		for (int l = 0; l < k; l++) {
-			int needed = 0;
-			for (int j = 0; j < lv->model.n_theta; j++)
-				needed |= lv->from_level[j] == l;
-			if (needed)
+			if (plan_level_takes_from(lv, l))
 				printf(" %s/%s/posterior.mpk", o->from, pl->levels[l].name);
 		}
 		printf("\n");
@@ -346,10 +343,7 @@ static int run_setup(const struct options *o, struct calibration *c, struct err 
 		return err_set(e, ERR_INPUT, "'--setup': the plan has no level '%s'", o->setup);
 	for (int l = 0; l < k; l++) {
 		const struct plan_level *lv = &pl->levels[k];
-		int needed = 0;
-		for (int j = 0; j < lv->model.n_theta; j++)
-			needed |= lv->from_level[j] == l;
-		if (needed && ((rc = level_file(o, &pl->levels[l], path, sizeof path, e)) ||
+		if (plan_level_takes_from(lv, l) && ((rc = level_file(o, &pl->levels[l], path, sizeof path, e)) ||
 			       (rc = calibration_load_level(c, l, path, e))))
 			return rc;
 	}

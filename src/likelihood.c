@@ -238,6 +238,13 @@ void likelihood_free(struct likelihood *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* One term of eq. 29: data y against mean mu with variance s2. */
+static inline double term29(double y, double mu, double s2)
+{
+	double r = y - mu;
+	return -0.5 * log(TWO_PI * s2) - 0.5 * r * r / s2;
+}
+
 /* The rows up to r are known (row r's state and sensitivities are g and
  * x, the earlier ones are in the buffers): add their terms and stop when
  * even the best case for the rest cannot reach the floor. A term that is
@@ -258,8 +265,7 @@ static enum solver_status floor_row(void *ctx, int r, const double *g, const dou
 		for (int k = d->row_start[rr]; k < d->row_start[rr + 1]; k++) {
 			const double *y = d->phibar + (size_t)d->by_row[k] * n;
 			for (int i = 0; i < n; i++) {
-				double s2 = var[i] + l->sigma2, res = y[i] - mean[i];
-				l->partial += -0.5 * log(TWO_PI * s2) - 0.5 * res * res / s2;
+				l->partial += term29(y[i], mean[i], var[i] + l->sigma2);
 			}
 		}
 	}
@@ -303,14 +309,14 @@ void likelihood_eval_floor(struct likelihood *l, const double *theta, double flo
 		const double *mu = l->mean + (size_t)d->row[j] * n, *var = l->var + (size_t)d->row[j] * n;
 		const double *y = d->phibar + (size_t)j * n;
 		for (int i = 0; i < n; i++) {
-			double s2 = var[i] + l->sigma2, r = y[i] - mu[i];
+			double s2 = var[i] + l->sigma2;
 			if (!(s2 > 0) || !isfinite(s2)) {
 				res->status = LIKELIHOOD_VARIANCE;
 				res->point = j;
 				res->species = i;
 				return;
 			}
-			double term = -0.5 * log(TWO_PI * s2) - 0.5 * r * r / s2;
+			double term = term29(y[i], mu[i], s2);
 			if (!isfinite(term)) {
 				res->status = LIKELIHOOD_NONFINITE;
 				res->point = j;

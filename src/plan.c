@@ -492,6 +492,14 @@ void plan_level_fix(struct plan_level *lv, const double *const *map, const doubl
 			lv->fixed_value[j] = (lv->fixed == PLAN_MAP ? map : mean)[lv->from_level[j]][lv->from_pos[j]];
 }
 
+int plan_level_takes_from(const struct plan_level *lv, int l)
+{
+	for (int j = 0; j < lv->model.n_theta; j++)
+		if (lv->from_level[j] == l)
+			return 1;
+	return 0;
+}
+
 void plan_level_theta(const struct plan_level *lv, const double *free_theta, double *model_theta)
 {
 	for (int j = 0; j < lv->model.n_theta; j++)

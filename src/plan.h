@@ -80,6 +80,10 @@ void plan_free(struct plan *p);
  * for every l that lv takes values from. */
 void plan_level_fix(struct plan_level *lv, const double *const *map, const double *const *mean);
 
+/* Does lv take a value from level l (an earlier level that learnt one of
+ * its model's parameters)? */
+int plan_level_takes_from(const struct plan_level *lv, int l);
+
 /* The model's theta for the level's theta (free parameters, plan order). */
 void plan_level_theta(const struct plan_level *lv, const double *free_theta, double *model_theta);
 

@@ -205,24 +205,18 @@ fail:
 	return rc;
 }
 
-static void pack_kv_double(msgpack_packer *pk, const char *key, double x)
-{
-	stream_pack_str(pk, key);
-	msgpack_pack_double(pk, x);
-}
-
 void population_pack_settings(msgpack_packer *pk, const struct tmcmc_settings *s, int d)
 {
 	msgpack_pack_map(pk, 9);
-	pack_kv_double(pk, "target_ess", s->target_ess);
-	pack_kv_double(pk, "min_dbeta", s->min_dbeta);
-	pack_kv_double(pk, "logl_scale", s->logl_scale);
+	stream_pack_kv_double(pk, "target_ess", s->target_ess);
+	stream_pack_kv_double(pk, "min_dbeta", s->min_dbeta);
+	stream_pack_kv_double(pk, "logl_scale", s->logl_scale);
 	stream_pack_str(pk, "adapt");
 	if (s->adapt)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
-	pack_kv_double(pk, "target_acceptance", isnan(s->target_acceptance) ? 0.23 + 0.21 / d : s->target_acceptance);
+	stream_pack_kv_double(pk, "target_acceptance", isnan(s->target_acceptance) ? 0.23 + 0.21 / d : s->target_acceptance);
 	stream_pack_str(pk, "resample");
 	stream_pack_str(pk, s->resample == TMCMC_SYSTEMATIC ? "systematic" : "multinomial");
 	stream_pack_str(pk, "chain_steps");
@@ -232,7 +226,7 @@ void population_pack_settings(msgpack_packer *pk, const struct tmcmc_settings *s
 		stream_pack_str(pk, "auto");
 	stream_pack_str(pk, "max_chain_steps");
 	msgpack_pack_int(pk, s->max_chain_steps);
-	pack_kv_double(pk, "decorrelation", s->decorrelation);
+	stream_pack_kv_double(pk, "decorrelation", s->decorrelation);
 }
 
 int population_write(const struct population *p, const struct prior *pr, const struct tmcmc_settings *s,
@@ -256,17 +250,17 @@ int population_write(const struct population *p, const struct prior *pr, const s
 	msgpack_pack_long(pk, p->stage);
 	stream_pack_str(pk, "samples");
 	msgpack_pack_int(pk, p->n);
-	pack_kv_double(pk, "beta", p->beta);
-	pack_kv_double(pk, "dbeta", p->dbeta);
-	pack_kv_double(pk, "log_evidence", p->log_evidence);
-	pack_kv_double(pk, "log_evidence_se", p->log_evidence_se);
-	pack_kv_double(pk, "ess", first ? p->n : p->ess);
+	stream_pack_kv_double(pk, "beta", p->beta);
+	stream_pack_kv_double(pk, "dbeta", p->dbeta);
+	stream_pack_kv_double(pk, "log_evidence", p->log_evidence);
+	stream_pack_kv_double(pk, "log_evidence_se", p->log_evidence_se);
+	stream_pack_kv_double(pk, "ess", first ? p->n : p->ess);
 	stream_pack_str(pk, "acceptance");
 	if (first)
 		msgpack_pack_nil(pk);
 	else
 		msgpack_pack_double(pk, p->acceptance);
-	pack_kv_double(pk, "scale", p->scale);
+	stream_pack_kv_double(pk, "scale", p->scale);
 	stream_pack_str(pk, "chain_steps");
 	msgpack_pack_long(pk, p->chain_steps);
 	stream_pack_str(pk, "evaluations");
@@ -278,8 +272,8 @@ int population_write(const struct population *p, const struct prior *pr, const s
 		stream_pack_str(pk, "prior");
 	} else {
 		msgpack_pack_map(pk, 3);
-		pack_kv_double(pk, "scale_start", p->scale_start);
-		pack_kv_double(pk, "scale_end", p->scale);
+		stream_pack_kv_double(pk, "scale_start", p->scale_start);
+		stream_pack_kv_double(pk, "scale_end", p->scale);
 		stream_pack_str(pk, "covariance");
 		msgpack_pack_array(pk, (size_t)p->d);
 		for (int a = 0; a < p->d; a++)
@@ -307,8 +301,8 @@ int population_write_records(const struct population *p, struct stream_writer *w
 		stream_pack_str(pk, "theta");
 		stream_pack_numbers(pk, p->theta + (size_t)c * (size_t)p->d, (size_t)p->d);
 		if (known)
-			pack_kv_double(pk, "loglik", p->loglik[c]);
-		pack_kv_double(pk, "logprior", p->logprior[c]);
+			stream_pack_kv_double(pk, "loglik", p->loglik[c]);
+		stream_pack_kv_double(pk, "logprior", p->logprior[c]);
 		if ((rc = stream_writer_flush(w, 0, e)))
 			return rc;
 	}

@@ -102,12 +102,6 @@ int posterior_summary_init(struct posterior_summary *s, const struct population 
 	return 0;
 }
 
-static void pack_kv_double(msgpack_packer *pk, const char *key, double x)
-{
-	stream_pack_str(pk, key);
-	msgpack_pack_double(pk, x);
-}
-
 static void pack_kv_numbers(msgpack_packer *pk, const char *key, const double *x, int n)
 {
 	stream_pack_str(pk, key);
@@ -144,19 +138,19 @@ int posterior_write(const struct plan *pl, const struct plan_level *lv, const st
 	msgpack_pack_map(pk, (size_t)n_fixed);
 	for (int j = 0; j < m->n_theta; j++)
 		if (lv->from_free[j] < 0)
-			pack_kv_double(pk, m->names[j], lv->fixed_value[j]);
+			stream_pack_kv_double(pk, m->names[j], lv->fixed_value[j]);
 	stream_pack_str(pk, "seed");
 	msgpack_pack_uint64(pk, p->seed);
 	stream_pack_str(pk, "samples");
 	msgpack_pack_int(pk, p->n);
 	stream_pack_str(pk, "stages");
 	msgpack_pack_long(pk, p->stage);
-	pack_kv_double(pk, "beta", p->beta);
-	pack_kv_double(pk, "log_evidence", p->log_evidence);
-	pack_kv_double(pk, "log_evidence_se", p->log_evidence_se);
+	stream_pack_kv_double(pk, "beta", p->beta);
+	stream_pack_kv_double(pk, "log_evidence", p->log_evidence);
+	stream_pack_kv_double(pk, "log_evidence_se", p->log_evidence_se);
 	stream_pack_str(pk, "evaluations");
 	msgpack_pack_long(pk, p->evaluations_total);
-	pack_kv_double(pk, "scale", p->scale);
+	stream_pack_kv_double(pk, "scale", p->scale);
 	stream_pack_str(pk, "tmcmc");
 	population_pack_settings(pk, &pl->tmcmc, d);
 	stream_pack_str(pk, "summary");
@@ -165,7 +159,7 @@ int posterior_write(const struct plan *pl, const struct plan_level *lv, const st
 	pack_kv_numbers(pk, "map", s->map, d);
 	stream_pack_str(pk, "map_id");
 	msgpack_pack_int(pk, s->map_id);
-	pack_kv_double(pk, "map_logpost", s->map_logpost);
+	stream_pack_kv_double(pk, "map_logpost", s->map_logpost);
 	pack_kv_numbers(pk, "sd", s->sd, d);
 	pack_kv_numbers(pk, "q025", s->q025, d);
 	pack_kv_numbers(pk, "q975", s->q975, d);

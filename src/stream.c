@@ -579,3 +579,9 @@ void stream_pack_header_start(msgpack_packer *pk, const char *kind, size_t extra
 	stream_pack_str(pk, "kind");
 	stream_pack_str(pk, kind);
 }
+
+void stream_pack_kv_double(msgpack_packer *pk, const char *key, double x)
+{
+	stream_pack_str(pk, key);
+	msgpack_pack_double(pk, x);
+}

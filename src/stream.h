@@ -133,6 +133,8 @@ void stream_writer_free(struct stream_writer *w);
 /* Packing helpers (errors are sticky in the writer). */
 void stream_pack_str(msgpack_packer *pk, const char *s);
 void stream_pack_numbers(msgpack_packer *pk, const double *x, size_t n);
+/* A map entry: the key, then the double x. */
+void stream_pack_kv_double(msgpack_packer *pk, const char *key, double x);
 /* An array of n strings (parameter names). */
 void stream_pack_strs(msgpack_packer *pk, const char *const *s, int n);
 /* Start a header map of `extra` + 2 entries with "biofilter" and "kind". */
