@@ -18,8 +18,8 @@ LDLIBS   = -lmsgpackc -ljansson -lz -lm -lpthread
 PREFIX  ?= /usr/local
 LIBEXECDIR = $(PREFIX)/libexec/biofilter
 
-PROGRAMS = solve sensitivity mpcat tmcmc-stage analytic-loglik infer
-LIB_MODULES = err rng linalg model residual solver tsm stream mpjson table cli trajectory likelihood thetas normal prior population tmcmc evalcmd analytic plan pool posterior calibration predictive genmodel aif
+PROGRAMS = solve sensitivity mpcat tmcmc-stage analytic-loglik infer agent
+LIB_MODULES = err rng linalg model residual solver tsm stream mpjson table cli trajectory likelihood thetas normal prior population tmcmc evalcmd analytic plan pool posterior calibration predictive genmodel aif env episodes
 LIB_OBJS = $(LIB_MODULES:%=build/%.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
 MAN1 = $(wildcard man/*.1)

@@ -736,20 +736,6 @@ static void infer_policies_mmp(struct aif_agent *a)
 
 /* ---- action ---- */
 
-static int sample(const double *p, int n, struct rng *r)
-{
-	double u = rng_uniform(r), c = 0;
-	int last = 0;
-	for (int i = 0; i < n; i++) {
-		if (p[i] > 0)
-			last = i;
-		c += p[i];
-		if (u < c)
-			return i;
-	}
-	return last;
-}
-
 static int argmax(const double *x, long n)
 {
 	long best = 0;
@@ -771,13 +757,8 @@ static void select_action(struct aif_agent *a, const int *forced, struct rng *r)
 			for (long p = 0; p < g->n_policies; p++)
 				a->policy_probs[p] = log(a->q_pi[p] + EPS) * o->alpha;
 			softmax(a->policy_probs, g->n_policies);
-			if (!forced) {
-				/* a policy index can exceed int: sample by hand */
-				double u = rng_uniform(r), c = 0;
-				for (chosen = 0; chosen < g->n_policies - 1; chosen++)
-					if (u < (c += a->policy_probs[chosen]))
-						break;
-			}
+			if (!forced) /* GENMODEL_MAX_POLICIES fits an int */
+				chosen = rng_categorical(r, a->policy_probs, (int)g->n_policies);
 		} else {
 			long best = 0;
 			for (long p = 1; p < g->n_policies; p++)
@@ -806,7 +787,7 @@ static void select_action(struct aif_agent *a, const int *forced, struct rng *r)
 			for (int u = 0; u < nc; u++)
 				m[u] = log(m[u] + EPS) * o->alpha;
 			softmax(m, nc);
-			a->action[f] = forced ? forced[f] : sample(m, nc, r);
+			a->action[f] = forced ? forced[f] : rng_categorical(r, m, nc);
 		} else {
 			a->action[f] = forced ? forced[f] : argmax(m, nc);
 		}

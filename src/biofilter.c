@@ -17,8 +17,8 @@
 #include "cli.h"
 
 
-static const char *const programs[] = {"solve", "sensitivity", "tmcmc-stage", "infer", "mpcat", "analytic-loglik",
-					     NULL};
+static const char *const programs[] = {"solve", "sensitivity", "tmcmc-stage", "infer", "agent", "mpcat",
+					     "analytic-loglik", NULL};
 
 static void print_usage(FILE *f)
 {
@@ -27,6 +27,7 @@ static void print_usage(FILE *f)
 	      "  sensitivity      theta records in, TSM moments or log-likelihoods out\n"
 	      "  tmcmc-stage      one stage of Transitional MCMC: population in, next out\n"
 	      "  infer            a whole hierarchical calibration from a plan file\n"
+	      "  agent            discrete active-inference agents (pymdp 0.0.7): observations in, steps out\n"
 	      "  mpcat            show and convert record streams\n"
 	      "  analytic-loglik  theta records in, log-likelihoods of a Gaussian mixture out\n"
 	      "\nbiofilter PROGRAM --help describes each; man biofilter-stream for the format.\n", f);

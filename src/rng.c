@@ -67,3 +67,18 @@ double rng_normal(struct rng *r)
 	double u1 = rng_uniform(r), u2 = rng_uniform(r);
 	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
+
+int rng_categorical(struct rng *r, const double *p, int n)
+{
+	double u = rng_uniform(r), c = 0;
+	int last = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (p[i] > 0)
+			last = i;
+		c += p[i];
+		if (u < c)
+			return i;
+	}
+	return last; /* u beyond a sum that rounding left short of 1 */
+}

@@ -33,4 +33,7 @@ double rng_uniform(struct rng *r);
  * stream's values depend only on how many draws were made). */
 double rng_normal(struct rng *r);
 
+/* An index drawn from the distribution p[0..n-1] (summing to about 1) by
+ * inversion; never an index of probability 0. */
+int rng_categorical(struct rng *r, const double *p, int n);
 #endif

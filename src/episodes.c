@@ -1,0 +1,750 @@
+/*
+ * episodes: observation records to step records, one agent per id (see
+ * episodes.h). Streaming with one thread: each record is answered as it
+ * arrives, so a world on the other end of a pipe can react. With more
+ * threads: the whole input is read, each episode runs on a worker, the
+ * records are packed into buffers and written in input order.
+ */
+#include "episodes.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aif.h"
+#include "cli.h"
+#include "mpjson.h"
+#include "pool.h"
+#include "version.h"
+
+/* ---- one parsed observation record ---- */
+
+struct obsrec {
+	int obs[GENMODEL_MAX_MODALITIES], action[GENMODEL_MAX_FACTORS];
+	int has_action, reset, bad;
+	long episode;            /* index by first appearance, -1 without id */
+	char *id;                /* the id, packed */
+	size_t id_len;
+	char why[256];           /* when bad */
+	msgpack_sbuffer out;     /* batch mode: the answer */
+	double seconds;
+};
+
+struct episode {
+	char *id;
+	size_t id_len;
+	long index, trial;
+	struct aif_agent *agent;
+	long *recs, n_recs, cap_recs; /* batch mode: its records */
+	int rc;
+	struct err err;
+};
+
+/* Episodes by packed id: open addressing, grown at half load. */
+struct table {
+	struct episode *eps;      /* by index */
+	long n, cap;
+	long *slot;               /* hash slots: episode index + 1, 0 empty */
+	long n_slots;
+};
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int table_grow(struct table *t)
+{
+	long ns = t->n_slots ? 2 * t->n_slots : 1024;
+	long *slot = calloc((size_t)ns, sizeof *slot);
+	if (!slot)
+		return -1;
+	for (long k = 0; k < t->n; k++) {
+		uint64_t h = hash_bytes(t->eps[k].id, t->eps[k].id_len);
+		long i = (long)(h % (uint64_t)ns);
+		while (slot[i])
+			i = (i + 1) % ns;
+		slot[i] = k + 1;
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->n_slots = ns;
+	return 0;
+}
+
+/* The episode of this id, added if new; NULL when out of memory. */
+static struct episode *table_get(struct table *t, const char *id, size_t len)
+{
+	if (2 * (t->n + 1) > t->n_slots && table_grow(t))
+		return NULL;
+	uint64_t h = hash_bytes(id, len);
+	long i = (long)(h % (uint64_t)t->n_slots);
+	for (; t->slot[i]; i = (i + 1) % t->n_slots) {
+		struct episode *ep = &t->eps[t->slot[i] - 1];
+		if (ep->id_len == len && !memcmp(ep->id, id, len))
+			return ep;
+	}
+	if (t->n == t->cap) {
+		long nc = t->cap ? 2 * t->cap : 64;
+		struct episode *ne = realloc(t->eps, sizeof *ne * (size_t)nc);
+		if (!ne)
+			return NULL;
+		t->eps = ne;
+		t->cap = nc;
+	}
+	struct episode *ep = &t->eps[t->n];
+	memset(ep, 0, sizeof *ep);
+	if (!(ep->id = malloc(len ? len : 1)))
+		return NULL;
+	memcpy(ep->id, id, len);
+	ep->id_len = len;
+	ep->index = t->n;
+	t->slot[i] = ++t->n;
+	return ep;
+}
+
+static void table_free(struct table *t)
+{
+	for (long k = 0; k < t->n; k++) {
+		free(t->eps[k].id);
+		free(t->eps[k].recs);
+		if (t->eps[k].agent) {
+			aif_agent_free(t->eps[k].agent);
+			free(t->eps[k].agent);
+		}
+	}
+	free(t->eps);
+	free(t->slot);
+	memset(t, 0, sizeof *t);
+}
+
+/* ---- packing ---- */
+
+static void pack_ints(msgpack_packer *pk, const int *x, int n)
+{
+	msgpack_pack_array(pk, (size_t)n);
+	for (int i = 0; i < n; i++)
+		msgpack_pack_int(pk, x[i]);
+}
+
+/* A C-order tensor as nested lists. */
+static void pack_tensor(msgpack_packer *pk, const double *x, const int *dims, int nd)
+{
+	long stride = 1;
+	if (nd == 1) {
+		stream_pack_numbers(pk, x, (size_t)dims[0]);
+		return;
+	}
+	for (int k = 1; k < nd; k++)
+		stride *= dims[k];
+	msgpack_pack_array(pk, (size_t)dims[0]);
+	for (int i = 0; i < dims[0]; i++)
+		pack_tensor(pk, x + i * stride, dims + 1, nd - 1);
+}
+
+/* Per-factor (or per-modality) pieces of a concatenated vector. */
+static void pack_split(msgpack_packer *pk, const double *x, const int *sizes, int n)
+{
+	msgpack_pack_array(pk, (size_t)n);
+	for (int i = 0; i < n; i++) {
+		stream_pack_numbers(pk, x, (size_t)sizes[i]);
+		x += sizes[i];
+	}
+}
+
+static void pack_raw(msgpack_packer *pk, const char *bytes, size_t len)
+{
+	pk->callback(pk->data, bytes, len);
+}
+
+static void pack_step(msgpack_packer *pk, const struct episodes_options *o, const struct aif_agent *a,
+		      const struct episode *ep, long t, const int *obs, const int *state)
+{
+	const struct genmodel *g = o->g;
+	const struct genmodel_options *go = &g->opt;
+	int learnt_A = o->learnt && go->learn_A, learnt_B = o->learnt && go->learn_B, learnt_D = o->learnt && go->learn_D;
+	size_t n = 7 + (ep->trial > 0) + (state != NULL) + (go->stochastic != 0) + learnt_A + learnt_B + learnt_D;
+
+	msgpack_pack_map(pk, n);
+	stream_pack_str(pk, "id");
+	pack_raw(pk, ep->id, ep->id_len);
+	stream_pack_str(pk, "t");
+	msgpack_pack_long(pk, t);
+	if (ep->trial > 0) {
+		stream_pack_str(pk, "trial");
+		msgpack_pack_long(pk, ep->trial);
+	}
+	stream_pack_str(pk, "obs");
+	pack_ints(pk, obs, g->n_mod);
+	if (state) {
+		stream_pack_str(pk, "state");
+		pack_ints(pk, state, g->n_fac);
+	}
+	stream_pack_str(pk, "qs");
+	pack_split(pk, a->qs, g->num_states, g->n_fac);
+	stream_pack_str(pk, "q_pi");
+	stream_pack_numbers(pk, a->q_pi, (size_t)g->n_policies);
+	stream_pack_str(pk, "neg_efe");
+	stream_pack_numbers(pk, a->neg_efe, (size_t)g->n_policies);
+	stream_pack_str(pk, "action");
+	pack_ints(pk, a->action, g->n_fac);
+	if (go->stochastic && go->full) {
+		stream_pack_str(pk, "policy_probs");
+		stream_pack_numbers(pk, a->policy_probs, (size_t)g->n_policies);
+	} else if (go->stochastic) {
+		stream_pack_str(pk, "action_probs");
+		pack_split(pk, a->action_probs, g->num_controls, g->n_fac);
+	}
+	if (learnt_A) {
+		stream_pack_str(pk, "pA");
+		msgpack_pack_array(pk, (size_t)g->n_mod);
+		for (int m = 0; m < g->n_mod; m++) {
+			int dims[GENMODEL_MAX_FACTORS + 1] = {g->num_obs[m]};
+			memcpy(dims + 1, g->num_states, sizeof(int) * (size_t)g->n_fac);
+			pack_tensor(pk, a->pA[m], dims, g->n_fac + 1);
+		}
+	}
+	if (learnt_B) {
+		stream_pack_str(pk, "pB");
+		msgpack_pack_array(pk, (size_t)g->n_fac);
+		for (int f = 0; f < g->n_fac; f++) {
+			int dims[3] = {g->num_states[f], g->num_states[f], g->num_controls[f]};
+			pack_tensor(pk, a->pB[f], dims, 3);
+		}
+	}
+	if (learnt_D) {
+		stream_pack_str(pk, "pD");
+		msgpack_pack_array(pk, (size_t)g->n_fac);
+		for (int f = 0; f < g->n_fac; f++)
+			stream_pack_numbers(pk, a->pD[f], (size_t)g->num_states[f]);
+	}
+}
+
+static void pack_bad(msgpack_packer *pk, const struct obsrec *x, long record)
+{
+	msgpack_pack_map(pk, 2);
+	stream_pack_str(pk, "id");
+	if (x->id)
+		pack_raw(pk, x->id, x->id_len);
+	else
+		msgpack_pack_long(pk, record);
+	stream_pack_str(pk, "status");
+	stream_pack_str(pk, x->why);
+}
+
+void episodes_pack_header(msgpack_packer *pk, const struct episodes_options *o, const char *world,
+			  const struct env_options *wo)
+{
+	const struct genmodel *g = o->g;
+	int L = g->opt.policy_len, F = g->n_fac;
+
+	stream_pack_header_start(pk, "step", 5 + (world != NULL));
+	stream_pack_str(pk, "program");
+	stream_pack_str(pk, "agent");
+	stream_pack_str(pk, "version");
+	stream_pack_str(pk, BIOFILTER_VERSION);
+	stream_pack_str(pk, "model");
+	mpjson_pack(pk, g->json);
+	stream_pack_str(pk, "policies");
+	msgpack_pack_array(pk, (size_t)g->n_policies);
+	for (long p = 0; p < g->n_policies; p++) {
+		msgpack_pack_array(pk, (size_t)L);
+		for (int t = 0; t < L; t++)
+			pack_ints(pk, g->policies + (p * L + t) * F, F);
+	}
+	stream_pack_str(pk, "seed");
+	msgpack_pack_uint64(pk, o->seed);
+	if (world) {
+		stream_pack_str(pk, "world");
+		msgpack_pack_map(pk, !strcmp(world, "tmaze") || !strcmp(world, "grid") ? 2 : 1);
+		stream_pack_str(pk, "name");
+		stream_pack_str(pk, world);
+		if (!strcmp(world, "tmaze")) {
+			stream_pack_kv_double(pk, "reward_prob", wo->reward_prob);
+		} else if (!strcmp(world, "grid")) {
+			stream_pack_str(pk, "shape");
+			int shape[2] = {wo->rows, wo->cols};
+			pack_ints(pk, shape, 2);
+		}
+	}
+}
+
+/* ---- reading observation records ---- */
+
+static int get_index(const msgpack_object *v, long *out)
+{
+	double d;
+	if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		*out = v->via.u64 > 0x7fffffff ? 0x7fffffff : (long)v->via.u64;
+		return 0;
+	}
+	if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+		*out = -1;
+		return 0;
+	}
+	if (stream_object_number(v, &d) == 0 && d == floor(d) && fabs(d) < 1e9) {
+		*out = (long)d; /* pymdp's actions are floats */
+		return 0;
+	}
+	return -1;
+}
+
+/* "obs" or "action": n indices each below sizes[i]. */
+static int read_indices(const msgpack_object *rec, const char *key, const int *sizes, int n, const char *what,
+			int *out, char *why, size_t wsize)
+{
+	const msgpack_object *v = stream_map_get(rec, key);
+
+	if (!v || v->type != MSGPACK_OBJECT_ARRAY || (int)v->via.array.size != n) {
+		snprintf(why, wsize, "'%s' must be a list of %d indices (one per %s)", key, n, what);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		long x;
+		if (get_index(&v->via.array.ptr[i], &x)) {
+			snprintf(why, wsize, "'%s'[%d] must be an integer", key, i);
+			return -1;
+		}
+		if (x < 0 || x >= sizes[i]) {
+			snprintf(why, wsize, "'%s'[%d] is %ld, out of range (%s %d has %d)", key, i, x, what, i, sizes[i]);
+			return -1;
+		}
+		out[i] = (int)x;
+	}
+	return 0;
+}
+
+static int pack_id(const msgpack_object *id, struct obsrec *x)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (msgpack_pack_object(&pk, *id)) {
+		msgpack_sbuffer_destroy(&sb);
+		return -1;
+	}
+	x->id_len = sb.size; /* release zeroes it */
+	x->id = msgpack_sbuffer_release(&sb);
+	return x->id ? 0 : -1;
+}
+
+/* Parse rec into x; a bad record sets x->bad and x->why (not an error). */
+static int parse_record(const struct genmodel *g, const msgpack_object *rec, int not_map, struct obsrec *x,
+			struct err *e)
+{
+	const msgpack_object *id, *v;
+
+	memset(x, 0, sizeof *x);
+	x->episode = -1;
+	if (not_map) {
+		x->bad = 1;
+		snprintf(x->why, sizeof x->why, "not a map");
+		return 0;
+	}
+	if ((id = stream_map_get(rec, "id")) && pack_id(id, x))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (!id) {
+		x->bad = 1;
+		snprintf(x->why, sizeof x->why, "'id' is missing (it names the episode)");
+		return 0;
+	}
+	if (read_indices(rec, "obs", g->num_obs, g->n_mod, "modality", x->obs, x->why, sizeof x->why)) {
+		x->bad = 1;
+		return 0;
+	}
+	if ((v = stream_map_get(rec, "action")) && v->type != MSGPACK_OBJECT_NIL) {
+		if (read_indices(rec, "action", g->num_controls, g->n_fac, "factor", x->action, x->why, sizeof x->why)) {
+			x->bad = 1;
+			return 0;
+		}
+		x->has_action = 1;
+	}
+	if ((v = stream_map_get(rec, "reset"))) {
+		if (v->type != MSGPACK_OBJECT_BOOLEAN) {
+			x->bad = 1;
+			snprintf(x->why, sizeof x->why, "'reset' must be true or false");
+			return 0;
+		}
+		x->reset = v->via.boolean;
+	}
+	return 0;
+}
+
+/* ---- one step ---- */
+
+static int ensure_agent(const struct episodes_options *o, struct episode *ep, struct err *e)
+{
+	if (ep->agent)
+		return 0;
+	if (!(ep->agent = calloc(1, sizeof *ep->agent)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int rc = aif_agent_init(ep->agent, o->g, e);
+	if (rc) {
+		free(ep->agent);
+		ep->agent = NULL;
+	}
+	return rc;
+}
+
+static uint64_t step_key(const struct episodes_options *o, const struct episode *ep, long t)
+{
+	uint64_t k = rng_key(0x6167656e74ULL /* "agent" */, o->seed);
+	k = rng_key_bytes(k, ep->id, ep->id_len);
+	return rng_key(rng_key(k, (uint64_t)ep->trial), (uint64_t)t);
+}
+
+/* The agent of ep takes one step on obs (forced action or NULL) and packs
+ * its record; returns the step's seconds. */
+static double run_step(const struct episodes_options *o, struct episode *ep, const int *obs, const int *forced,
+		       int reset, const int *state, msgpack_packer *pk)
+{
+	struct aif_agent *a = ep->agent;
+	struct rng r;
+
+	if (reset && a->t > 0) {
+		aif_agent_new_trial(a);
+		ep->trial++;
+	}
+	long t = a->t;
+	rng_init(&r, step_key(o, ep, t));
+	double t0 = cli_now();
+	aif_agent_step(a, obs, forced, &r);
+	double s = cli_now() - t0;
+	pack_step(pk, o, a, ep, t, obs, state);
+	return s;
+}
+
+static int timing_add(struct episodes_timing *tm, double s)
+{
+	if (!tm)
+		return 0;
+	if (tm->n == tm->cap) {
+		long nc = tm->cap ? 2 * tm->cap : 1024;
+		double *ns = realloc(tm->seconds, sizeof *ns * (size_t)nc);
+		if (!ns)
+			return -1;
+		tm->seconds = ns;
+		tm->cap = nc;
+	}
+	tm->seconds[tm->n++] = s;
+	return 0;
+}
+
+void episodes_timing_free(struct episodes_timing *t)
+{
+	free(t->seconds);
+	memset(t, 0, sizeof *t);
+}
+
+static void report_bad(const struct episodes_options *o, const struct stream_reader *r, long record,
+		       const struct obsrec *x)
+{
+	if (!o->quiet)
+		fprintf(stderr, "%s: %s: record %ld: %s\n", o->prog, r->name, record, x->why);
+}
+
+/* Is this record ours under --shard? */
+static int ours(const struct episodes_options *o, const struct obsrec *x, long record)
+{
+	long k = x->episode >= 0 ? x->episode : record - 1;
+	return o->shard_k <= 1 || (unsigned long)(k % (long)o->shard_k) == o->shard_i;
+}
+
+/* ---- streaming: one thread ---- */
+
+static int filter_stream(const struct episodes_options *o, struct stream_reader *r, struct stream_writer *w,
+			 int *bad, struct episodes_timing *tm, struct err *e)
+{
+	struct table t = {0};
+	msgpack_packer *pk = stream_writer_packer(w);
+	int rc;
+
+	for (;;) {
+		const msgpack_object *rec;
+		struct obsrec x;
+		struct episode *ep = NULL;
+		if ((rc = stream_reader_next(r, &rec, e)) <= 0)
+			break;
+		if ((rc = parse_record(o->g, rec, rc == STREAM_NOT_MAP, &x, e)))
+			break;
+		if (x.id && !(ep = table_get(&t, x.id, x.id_len))) {
+			free(x.id);
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		x.episode = ep ? ep->index : -1;
+		if (ours(o, &x, r->record)) {
+			if (x.bad) {
+				report_bad(o, r, r->record, &x);
+				pack_bad(pk, &x, r->record);
+				*bad = 1;
+			} else if ((rc = ensure_agent(o, ep, e))) {
+				free(x.id);
+				break;
+			} else if (timing_add(tm, run_step(o, ep, x.obs, x.has_action ? x.action : NULL, x.reset, NULL, pk))) {
+				free(x.id);
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				break;
+			}
+			if ((rc = stream_writer_flush(w, o->unbuffered, e))) {
+				free(x.id);
+				break;
+			}
+		}
+		free(x.id);
+	}
+	table_free(&t);
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- batch: episodes on threads ---- */
+
+struct batch {
+	const struct episodes_options *o;
+	struct table t;
+	struct obsrec *recs;
+	long n, cap;
+	long *todo, n_todo;       /* our episodes */
+};
+
+static void batch_episode(void *ctx, int worker, long item)
+{
+	(void)worker;
+	struct batch *b = ctx;
+	struct episode *ep = &b->t.eps[b->todo[item]];
+
+	if ((ep->rc = ensure_agent(b->o, ep, &ep->err)))
+		return;
+	for (long k = 0; k < ep->n_recs; k++) {
+		struct obsrec *x = &b->recs[ep->recs[k]];
+		msgpack_packer pk;
+		msgpack_packer_init(&pk, &x->out, msgpack_sbuffer_write);
+		x->seconds = run_step(b->o, ep, x->obs, x->has_action ? x->action : NULL, x->reset, NULL, &pk);
+		if (!x->out.data) {
+			ep->rc = err_set(&ep->err, ERR_NOMEM, "out of memory");
+			return;
+		}
+		/* the agent is not needed after its last record */
+		if (k == ep->n_recs - 1) {
+			aif_agent_free(ep->agent);
+			free(ep->agent);
+			ep->agent = NULL;
+		}
+	}
+}
+
+static int batch_read(struct batch *b, struct stream_reader *r, struct err *e)
+{
+	int rc;
+
+	for (;;) {
+		const msgpack_object *rec;
+		struct obsrec *x;
+		if ((rc = stream_reader_next(r, &rec, e)) <= 0)
+			return rc;
+		if (b->n == b->cap) {
+			long nc = b->cap ? 2 * b->cap : 1024;
+			struct obsrec *nr = realloc(b->recs, sizeof *nr * (size_t)nc);
+			if (!nr)
+				return err_set(e, ERR_NOMEM, "out of memory");
+			b->recs = nr;
+			b->cap = nc;
+		}
+		x = &b->recs[b->n];
+		if ((rc = parse_record(b->o->g, rec, rc == STREAM_NOT_MAP, x, e)))
+			return rc;
+		b->n++;
+		msgpack_sbuffer_init(&x->out);
+		if (x->id) {
+			struct episode *ep = table_get(&b->t, x->id, x->id_len);
+			if (!ep)
+				return err_set(e, ERR_NOMEM, "out of memory");
+			x->episode = ep->index;
+			if (!x->bad && ours(b->o, x, b->n)) {
+				if (ep->n_recs == ep->cap_recs) {
+					long nc = ep->cap_recs ? 2 * ep->cap_recs : 16;
+					long *nr = realloc(ep->recs, sizeof *nr * (size_t)nc);
+					if (!nr)
+						return err_set(e, ERR_NOMEM, "out of memory");
+					ep->recs = nr;
+					ep->cap_recs = nc;
+				}
+				ep->recs[ep->n_recs++] = b->n - 1;
+			}
+		}
+	}
+}
+
+static int filter_batch(const struct episodes_options *o, struct stream_reader *r, struct stream_writer *w,
+			int *bad, struct episodes_timing *tm, struct err *e)
+{
+	struct batch b = {o, {0}, NULL, 0, 0, NULL, 0};
+	int rc = batch_read(&b, r, e);
+
+	if (!rc && !(b.todo = malloc(sizeof(long) * (size_t)(b.t.n ? b.t.n : 1))))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	for (long k = 0; !rc && k < b.t.n; k++)
+		if (b.t.eps[k].n_recs)
+			b.todo[b.n_todo++] = k;
+	if (!rc)
+		pool_run(o->threads, b.n_todo, batch_episode, &b);
+	for (long k = 0; !rc && k < b.n_todo; k++)
+		if (b.t.eps[b.todo[k]].rc) {
+			*e = b.t.eps[b.todo[k]].err;
+			rc = e->code;
+		}
+	msgpack_packer *pk = stream_writer_packer(w);
+	for (long i = 0; !rc && i < b.n; i++) {
+		struct obsrec *x = &b.recs[i];
+		if (!ours(o, x, i + 1))
+			continue;
+		if (x->bad) {
+			report_bad(o, r, i + 1, x);
+			pack_bad(pk, x, i + 1);
+			*bad = 1;
+		} else {
+			stream_writer_write(w, x->out.data, x->out.size);
+			if (timing_add(tm, x->seconds))
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+		}
+		if (!rc)
+			rc = stream_writer_flush(w, 0, e);
+	}
+	for (long i = 0; i < b.n; i++) {
+		free(b.recs[i].id);
+		msgpack_sbuffer_destroy(&b.recs[i].out);
+	}
+	free(b.recs);
+	free(b.todo);
+	table_free(&b.t);
+	return rc;
+}
+
+int episodes_filter(const struct episodes_options *o, struct stream_reader *r, struct stream_writer *w, int *bad,
+		    struct episodes_timing *tm, struct err *e)
+{
+	return o->threads > 1 ? filter_batch(o, r, w, bad, tm, e) : filter_stream(o, r, w, bad, tm, e);
+}
+
+/* ---- closed loop ---- */
+
+struct loop {
+	const struct episodes_options *o;
+	const struct env *world;
+	long n_steps;
+	msgpack_sbuffer *out;     /* per episode (threads), or NULL */
+	double *seconds;          /* per episode and step */
+	int *rc;
+	struct err *errs;
+	struct stream_writer *w;  /* one thread: write as we go */
+	long *todo;               /* threads: our episodes */
+};
+
+static int loop_episode(const struct loop *l, long k, msgpack_packer *pk, struct err *e)
+{
+	const struct episodes_options *o = l->o;
+	struct episode ep;
+	struct env v = *l->world; /* the arrays are shared and read-only; the state is ours */
+	struct rng r;
+	int obs[GENMODEL_MAX_MODALITIES], rc = 0;
+	struct obsrec idrec;
+	msgpack_object id = {.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = (uint64_t)k};
+
+	memset(&ep, 0, sizeof ep);
+	if (pack_id(&id, &idrec))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	ep.id = idrec.id;
+	ep.id_len = idrec.id_len;
+	ep.index = k;
+	if ((rc = ensure_agent(o, &ep, e)))
+		goto done;
+	rng_init(&r, rng_key_bytes(rng_key(0x776f726c64ULL /* "world" */, o->seed), ep.id, ep.id_len));
+	env_reset(&v, &r, obs);
+	for (long t = 0; t < l->n_steps; t++) {
+		int state[GENMODEL_MAX_FACTORS];
+		memcpy(state, v.state, sizeof state);
+		l->seconds[k * l->n_steps + t] = run_step(o, &ep, obs, NULL, 0, state, pk);
+		if (l->w && (rc = stream_writer_flush(l->w, o->unbuffered, e)))
+			goto done;
+		env_step(&v, ep.agent->action, &r, obs);
+	}
+done:
+	if (ep.agent) {
+		aif_agent_free(ep.agent);
+		free(ep.agent);
+	}
+	free(ep.id);
+	return rc;
+}
+
+static void loop_worker(void *ctx, int worker, long item)
+{
+	(void)worker;
+	struct loop *l = ctx;
+	long k = l->todo[item];
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&l->out[k]);
+	msgpack_packer_init(&pk, &l->out[k], msgpack_sbuffer_write);
+	l->rc[k] = loop_episode(l, k, &pk, &l->errs[k]);
+}
+
+int episodes_closed_loop(const struct episodes_options *o, const struct env *world, long n_episodes, long n_steps,
+			 struct stream_writer *w, struct episodes_timing *tm, struct err *e)
+{
+	struct loop l = {o, world, n_steps, NULL, NULL, NULL, NULL, NULL, NULL};
+	int rc = 0;
+	long n_todo = 0;
+
+	if (!(l.seconds = malloc(sizeof(double) * (size_t)(n_episodes * n_steps > 0 ? n_episodes * n_steps : 1))))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (o->threads <= 1) {
+		l.w = w;
+		for (long k = 0; !rc && k < n_episodes; k++)
+			if (o->shard_k <= 1 || (unsigned long)(k % (long)o->shard_k) == o->shard_i)
+				rc = loop_episode(&l, k, stream_writer_packer(w), e);
+	} else {
+		l.out = calloc((size_t)n_episodes, sizeof *l.out);
+		l.rc = calloc((size_t)n_episodes, sizeof *l.rc);
+		l.errs = calloc((size_t)n_episodes, sizeof *l.errs);
+		l.todo = malloc(sizeof(long) * (size_t)n_episodes);
+		if (!l.out || !l.rc || !l.errs || !l.todo) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		} else {
+			for (long k = 0; k < n_episodes; k++)
+				if (o->shard_k <= 1 || (unsigned long)(k % (long)o->shard_k) == o->shard_i)
+					l.todo[n_todo++] = k;
+			pool_run(o->threads, n_todo, loop_worker, &l);
+			for (long k = 0; !rc && k < n_episodes; k++) {
+				if (o->shard_k > 1 && (unsigned long)(k % (long)o->shard_k) != o->shard_i)
+					continue;
+				if (l.rc[k]) {
+					*e = l.errs[k];
+					rc = e->code;
+					break;
+				}
+				stream_writer_write(w, l.out[k].data, l.out[k].size);
+				rc = stream_writer_flush(w, 0, e);
+			}
+			for (long k = 0; k < n_episodes; k++)
+				msgpack_sbuffer_destroy(&l.out[k]);
+		}
+		free(l.out);
+		free(l.rc);
+		free(l.errs);
+		free(l.todo);
+	}
+	for (long k = 0; !rc && tm && k < n_episodes; k++)
+		if (o->shard_k <= 1 || (unsigned long)(k % (long)o->shard_k) == o->shard_i)
+			for (long t = 0; t < n_steps; t++)
+				if (timing_add(tm, l.seconds[k * n_steps + t]))
+					rc = err_set(e, ERR_NOMEM, "out of memory");
+	free(l.seconds);
+	return rc;
+}
