@@ -61,3 +61,15 @@ awk -F'\t' '
 		printf "\n%d of %d data points inside the band\n", inside, total
 	}' "$out/val.data.tsv" "$out/val.pred.tsv"
 printf '\nStreams in %s: posterior.mpk (bin/mpcat -i ... --tsv --headers level log_evidence),\npredictive.mpk, summary.txt\n' "$out"
+
+# The other system: a pymdp-compatible agent in pymdp's T-maze, 100 trials
+# of 3 steps (centre, then its choice twice): it asks the cue first, then
+# goes to the arm the cue names.
+printf '\nT-maze agent (examples/agent/tmaze.json): 100 trials of 3 steps\n\n'
+"$bin"/agent -m examples/agent/tmaze.json --env tmaze --steps 3 --episodes 100 --seed 1 -o "$out/tmaze.mpk"
+"$bin"/mpcat -i "$out/tmaze.mpk" --tsv id t obs action | awk -F'\t' '
+	# columns: id, t, obs (location, reward, cue), action (location, condition)
+	$2 == 1 { cue += ($3 == 3) }
+	$2 == 2 { n++; reward += ($4 == 1); loss += ($4 == 2) }
+	END { printf "first move to the cue: %d of %d trials; then reward %d, loss %d\n", cue, n, reward, loss }'
+printf 'Steps in %s/tmaze.mpk (bin/mpcat -i ... --tsv id t obs action q_pi)\n' "$out"

@@ -266,8 +266,10 @@ int main(int argc, char **argv)
 		if ((rc = env_check_model(&world, &g, o.model, &e)))
 			goto done;
 	}
-	struct episodes_options eo = {&g,      (uint64_t)o.seed, o.learnt,  (int)o.threads, o.shard_i,
-				      o.shard_k, o.unbuffered,     o.quiet,   "agent"};
+	struct cli_progress pg;
+	cli_progress_init(&pg, o.progress, o.quiet);
+	struct episodes_options eo = {&g,        (uint64_t)o.seed, o.learnt, (int)o.threads, o.shard_i,
+				      o.shard_k, o.unbuffered,     o.quiet,  "agent",         &pg};
 	if ((rc = stream_writer_open(&w, o.out, o.compress, &e)))
 		goto done;
 	episodes_pack_header(stream_writer_packer(&w), &eo, o.env, &o.world);
@@ -279,6 +281,8 @@ int main(int argc, char **argv)
 	}
 	if (!rc)
 		rc = stream_writer_commit(&w, &e);
+	if (!rc)
+		cli_progress_done(&pg, "agent", "steps");
 	if (!rc && o.timing)
 		report_timing(&tm);
 done:

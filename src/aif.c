@@ -489,8 +489,9 @@ static void infer_states_fpi(struct aif_agent *a, const int *obs)
 /* ---- expected free energy ---- */
 
 /* spm_MDP_G: mutual information of states and (joint) outcomes under qx,
- * over joint states with qx > exp(-16). */
-static double states_info_gain(struct aif_agent *a, const double *qx)
+ * over joint states with qx > exp(-16). For one modality, qo (A qx, or
+ * NULL) is the outcome distribution when no state falls below that. */
+static double states_info_gain(struct aif_agent *a, const double *qx, const double *qo)
 {
 	const struct genmodel *g = a->g;
 	const double thr = exp(-16.0);
@@ -498,15 +499,19 @@ static double states_info_gain(struct aif_agent *a, const double *qx)
 	double G = 0, *qoj = a->qoj;
 
 	if (g->n_mod == 1) {
-		int no = g->num_obs[0];
+		int no = g->num_obs[0], masked = 0;
 		double *qm = a->tmp + S; /* beliefs below the threshold drop out */
 		for (long s = 0; s < S; s++) {
+			masked |= !(qx[s] > thr);
 			qm[s] = qx[s] > thr ? qx[s] : 0.0;
 			G += qm[s] * a->ambiguity[s];
 		}
-		matvec(a->A[0], qm, no, S, qoj);
+		if (masked || !qo) {
+			matvec(a->A[0], qm, no, S, qoj);
+			qo = qoj;
+		}
 		for (int o = 0; o < no; o++)
-			G -= qoj[o] * log(qoj[o] + EPS);
+			G -= qo[o] * log(qo[o] + EPS);
 		return G;
 	}
 	memset(qoj, 0, sizeof(double) * (size_t)a->n_out);
@@ -545,14 +550,15 @@ static double step_value(struct aif_agent *a, const double *x, const double *x_p
 	int pa = o->use_param_info_gain && g->has_pA, pb = o->use_param_info_gain && g->has_pB;
 	double v = 0;
 
-	if (o->use_utility || pa)
+	int need_qo = o->use_utility || pa || (o->use_states_info_gain && g->n_mod == 1);
+	if (need_qo)
 		for (int m = 0; m < g->n_mod; m++)
 			matvec(a->A[m], qx, g->num_obs[m], S, a->qo + a->ooff[m]);
 	if (o->use_utility)
 		for (int m = 0; m < g->n_mod; m++)
 			v += dot(a->qo + a->ooff[m], a->lnC[m], g->num_obs[m]);
 	if (o->use_states_info_gain)
-		v += states_info_gain(a, qx);
+		v += states_info_gain(a, qx, need_qo ? a->qo : NULL);
 	if (pa)
 		for (int m = 0; m < g->n_mod; m++) {
 			matvec(a->WA[m], qx, g->num_obs[m], S, a->tmp);

@@ -449,6 +449,12 @@ static void report_bad(const struct episodes_options *o, const struct stream_rea
 		fprintf(stderr, "%s: %s: record %ld: %s\n", o->prog, r->name, record, x->why);
 }
 
+static void progress(const struct episodes_options *o, long k)
+{
+	if (o->progress)
+		cli_progress_add(o->progress, k, o->prog, "steps");
+}
+
 /* Is this record ours under --shard? */
 static int ours(const struct episodes_options *o, const struct obsrec *x, long record)
 {
@@ -496,6 +502,7 @@ static int filter_stream(const struct episodes_options *o, struct stream_reader 
 				free(x.id);
 				break;
 			}
+			progress(o, 1);
 		}
 		free(x.id);
 	}
@@ -615,6 +622,7 @@ static int filter_batch(const struct episodes_options *o, struct stream_reader *
 		}
 		if (!rc)
 			rc = stream_writer_flush(w, 0, e);
+		progress(o, 1);
 	}
 	for (long i = 0; i < b.n; i++) {
 		free(b.recs[i].id);
@@ -670,8 +678,11 @@ static int loop_episode(const struct loop *l, long k, msgpack_packer *pk, struct
 		int state[GENMODEL_MAX_FACTORS];
 		memcpy(state, v.state, sizeof state);
 		l->seconds[k * l->n_steps + t] = run_step(o, &ep, obs, NULL, 0, state, pk);
-		if (l->w && (rc = stream_writer_flush(l->w, o->unbuffered, e)))
-			goto done;
+		if (l->w) {
+			if ((rc = stream_writer_flush(l->w, o->unbuffered, e)))
+				goto done;
+			progress(o, 1);
+		}
 		env_step(&v, ep.agent->action, &r, obs);
 	}
 done:
@@ -731,6 +742,7 @@ int episodes_closed_loop(const struct episodes_options *o, const struct env *wor
 				}
 				stream_writer_write(w, l.out[k].data, l.out[k].size);
 				rc = stream_writer_flush(w, 0, e);
+				progress(o, n_steps);
 			}
 			for (long k = 0; k < n_episodes; k++)
 				msgpack_sbuffer_destroy(&l.out[k]);

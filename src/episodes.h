@@ -19,6 +19,7 @@
 #define BF_EPISODES_H
 #include <msgpack.h>
 #include <stdint.h>
+#include "cli.h"
 #include "env.h"
 #include "err.h"
 #include "genmodel.h"
@@ -33,6 +34,7 @@ struct episodes_options {
 	int unbuffered;       /* flush every record (a live world on a pipe) */
 	int quiet;            /* do not report bad records one by one */
 	const char *prog;     /* for messages */
+	struct cli_progress *progress; /* counts steps written, or NULL */
 };
 
 /* Wall time of each agent step (infer_states, infer_policies, the action
