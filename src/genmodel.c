@@ -128,7 +128,7 @@ static int check_columns(const double *x, int rows, long cols, const int *axes, 
 			}
 			s += v;
 		}
-		if (fabs(s - 1) > NORM_TOL) {
+		if (!(fabs(s - 1) <= NORM_TOL)) { /* NaN too */
 			format_index(idx, sizeof idx, c, axes, n_axes);
 			return err_set(e, ERR_INPUT, "%s: %s column [:%s%s] sums to %.17g, not 1", where, name,
 				       n_axes ? ", " : "", idx, s);
@@ -287,7 +287,7 @@ done:
 
 /* The policies in itertools.product order: digit k of the mixed-radix
  * index is (step k / n_fac, factor k % n_fac), the last digit fastest. */
-static int make_policies(struct genmodel *g, struct err *e)
+static int make_policies(struct genmodel *g, const char *where, struct err *e)
 {
 	int L = g->opt.policy_len, F = g->n_fac;
 	long n = 1;
@@ -295,7 +295,7 @@ static int make_policies(struct genmodel *g, struct err *e)
 	for (int k = 0; k < L * F; k++) {
 		n *= g->num_controls[k % F];
 		if (n > GENMODEL_MAX_POLICIES)
-			return err_set(e, ERR_INPUT, "policy_len %d gives more than %ld policies", L,
+			return err_set(e, ERR_INPUT, "%s: 'policy_len' %d gives more than %ld policies", where, L,
 				       GENMODEL_MAX_POLICIES);
 	}
 	if (!(g->policies = malloc(sizeof(int) * (size_t)n * (size_t)(L * F))))
@@ -418,11 +418,21 @@ static int read_arrays(const json_t *j, const char *key, const struct genmodel *
 	return 0;
 }
 
+/* dst[i] = src[i] normalised by columns; src is the Dirichlet array
+ * `name` ("pA"), whose columns must not sum to 0. */
 static int copy_normalised(double **dst, double *const *src, int n, const int *rows, const long *cols,
-			   struct err *e)
+			   const char *name, const char *where, struct err *e)
 {
 	for (int i = 0; i < n; i++) {
 		long size = (long)rows[i] * cols[i];
+		for (long c = 0; c < cols[i]; c++) {
+			double sum = 0;
+			for (int r = 0; r < rows[i]; r++)
+				sum += src[i][(long)r * cols[i] + c];
+			if (!(sum > 0 && isfinite(sum)))
+				return err_set(e, ERR_INPUT, "%s: '%s'[%d] column %ld (flat) sums to %g: no distribution to take as '%c'",
+					       where, name, i, c, sum, name[1]);
+		}
 		if (!(dst[i] = alloc_doubles(size, e)))
 			return ERR_NOMEM;
 		memcpy(dst[i], src[i], sizeof(double) * (size_t)size);
@@ -472,16 +482,16 @@ static int read_arrays_all(struct genmodel *g, const json_t *j, const char *wher
 			return rc;
 	}
 	if (get(j, "A") ? (rc = read_arrays(j, "A", g, 1, 'A', g->A, where, e))
-			: (rc = copy_normalised(g->A, g->pA, M, a_rows, a_cols, e)))
+			: (rc = copy_normalised(g->A, g->pA, M, a_rows, a_cols, "pA", where, e)))
 		return rc;
 	if (get(j, "B") ? (rc = read_arrays(j, "B", g, 0, 'B', g->B, where, e))
-			: (rc = copy_normalised(g->B, g->pB, F, b_rows, b_cols, e)))
+			: (rc = copy_normalised(g->B, g->pB, F, b_rows, b_cols, "pB", where, e)))
 		return rc;
 	if (get(j, "D")) {
 		if ((rc = read_arrays(j, "D", g, 0, 'D', g->D, where, e)))
 			return rc;
 	} else if (g->has_pD) {
-		if ((rc = copy_normalised(g->D, g->pD, F, b_rows, d_cols, e)))
+		if ((rc = copy_normalised(g->D, g->pD, F, b_rows, d_cols, "pD", where, e)))
 			return rc;
 	} else {
 		for (int f = 0; f < F; f++) {
@@ -598,7 +608,7 @@ int genmodel_from_json(struct genmodel *g, json_t *j, const char *where, struct 
 	g->json = json_incref(j);
 	if ((rc = mpjson_check_keys(j, model_keys, where, e)) || (rc = read_shapes(g, j, where, e)) ||
 	    (rc = read_options(g, get(j, "options"), where, e)) || (rc = read_arrays_all(g, j, where, e)) ||
-	    (rc = read_control_fac_idx(g, j, where, e)) || (rc = make_policies(g, e)) ||
+	    (rc = read_control_fac_idx(g, j, where, e)) || (rc = make_policies(g, where, e)) ||
 	    (rc = read_E(g, j, where, e)) || (rc = check_consistency(g, where, e))) {
 		genmodel_free(g);
 		return rc;
@@ -804,7 +814,7 @@ int genmodel_spec_parse(const char *arg, struct genmodel_spec *s, struct err *e)
 		else if ((klen == 10 && !strncmp(arg, "policy_len", 10)) || (klen == 4 && !strncmp(arg, "seed", 4))) {
 			char *stop;
 			long x = strtol(eq + 1, &stop, 10);
-			if (stop != comma || x < (klen == 4 ? 0 : 1) || x > (klen == 4 ? 0x7fffffffL : GENMODEL_MAX_POLICY_LEN))
+			if (stop == eq + 1 || stop != comma || x < (klen == 4 ? 0 : 1) || x > (klen == 4 ? 0x7fffffffL : GENMODEL_MAX_POLICY_LEN))
 				return err_set(e, ERR_INPUT, "'--random-model': '%.*s' must be a %s integer", (int)klen, arg,
 					       klen == 4 ? "non-negative" : "positive");
 			if (klen == 4)
