@@ -176,8 +176,9 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		return o->model || o->env || o->in ? err_set(e, ERR_INPUT, "'--random-model' takes no model, world or input")
 						   : 0;
 	if (o->env_model)
-		return !o->env || o->in ? err_set(e, ERR_INPUT, "'--env-model' needs '--env tmaze' or '--env grid' and no input")
-					: 0;
+		return !o->env || o->in || o->model
+			       ? err_set(e, ERR_INPUT, "'--env-model' needs '--env tmaze' or '--env grid', and no model or input")
+			       : 0;
 	if (!o->model)
 		return err_set(e, ERR_INPUT, "a generative model is required (-m MODEL.json)");
 	if (o->env && o->in)
@@ -187,23 +188,31 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 	return 0;
 }
 
+/* A model file: one line of JSON, floats in their shortest exact form. */
 static int write_json(const char *path, json_t *j, struct err *e)
 {
 	struct stream_writer w;
-	char *text = json_dumps(j, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked u;
 	int rc;
 
-	if (!text)
-		return err_set(e, ERR_NOMEM, "out of memory");
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	mpjson_pack(&pk, j);
+	msgpack_unpacked_init(&u);
 	memset(&w, 0, sizeof w);
 	w.fd = -1;
-	if (!(rc = stream_writer_open(&w, path, 0, e))) {
-		stream_writer_write(&w, text, strlen(text));
+	if (!sb.data || msgpack_unpack_next(&u, sb.data, sb.size, NULL) != MSGPACK_UNPACK_SUCCESS)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	else if (!(rc = stream_writer_open(&w, path, 0, e))) {
+		mpjson_print(&u.data, stream_writer_write, &w);
 		stream_writer_write(&w, "\n", 1);
 		rc = stream_writer_commit(&w, e);
 	}
 	stream_writer_free(&w);
-	free(text);
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }
 

@@ -275,19 +275,19 @@ void episodes_pack_header(msgpack_packer *pk, const struct episodes_options *o, 
 
 /* ---- reading observation records ---- */
 
-static int get_index(const msgpack_object *v, long *out)
+static int get_index(const msgpack_object *v, long long *out)
 {
 	double d;
 	if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-		*out = v->via.u64 > 0x7fffffff ? 0x7fffffff : (long)v->via.u64;
+		*out = v->via.u64 > (uint64_t)INT64_MAX ? INT64_MAX : (long long)v->via.u64;
 		return 0;
 	}
 	if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-		*out = -1;
+		*out = v->via.i64;
 		return 0;
 	}
-	if (stream_object_number(v, &d) == 0 && d == floor(d) && fabs(d) < 1e9) {
-		*out = (long)d; /* pymdp's actions are floats */
+	if (stream_object_number(v, &d) == 0 && d == floor(d) && fabs(d) < 9e15) {
+		*out = (long long)d; /* pymdp's actions are floats */
 		return 0;
 	}
 	return -1;
@@ -304,13 +304,13 @@ static int read_indices(const msgpack_object *rec, const char *key, const int *s
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		long x;
+		long long x;
 		if (get_index(&v->via.array.ptr[i], &x)) {
 			snprintf(why, wsize, "'%s'[%d] must be an integer", key, i);
 			return -1;
 		}
 		if (x < 0 || x >= sizes[i]) {
-			snprintf(why, wsize, "'%s'[%d] is %ld, out of range (%s %d has %d)", key, i, x, what, i, sizes[i]);
+			snprintf(why, wsize, "'%s'[%d] is %lld, out of range (%s %d has %d)", key, i, x, what, i, sizes[i]);
 			return -1;
 		}
 		out[i] = (int)x;
