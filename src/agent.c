@@ -96,7 +96,7 @@ struct options {
 	long threads, seed, steps, episodes;
 	unsigned shard_i, shard_k;
 	struct env_options world;
-	int steps_set, episodes_set, world_set;
+	int steps_set, episodes_set, world_set, seed_set;
 };
 
 static int parse_grid(const char *arg, struct env_options *w, struct err *e)
@@ -140,7 +140,10 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		case 'h': fputs(usage, stdout); exit(0);
 		case OPT_VERSION: cli_print_version("agent"); exit(0);
 		case 'j': rc = cli_parse_long(optarg, "--threads", 1, POOL_MAX_THREADS, &o->threads, e); break;
-		case OPT_SEED: rc = cli_parse_long(optarg, "--seed", 0, 0x7fffffffffffffffL, &o->seed, e); break;
+		case OPT_SEED:
+			rc = cli_parse_long(optarg, "--seed", 0, 0x7fffffffffffffffL, &o->seed, e);
+			o->seed_set = 1;
+			break;
 		case OPT_LEARNT: o->learnt = 1; break;
 		case OPT_SHARD: rc = cli_parse_shard(optarg, &o->shard_i, &o->shard_k, e); break;
 		case OPT_ENV: o->env = optarg; break;
@@ -172,11 +175,15 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 	if (optind < argc)
 		return err_set(e, ERR_INPUT, "unexpected argument '%s' (the input is read with -i or stdin)",
 			       argv[optind]);
+	if ((o->random || o->env_model) && o->compress)
+		return err_set(e, ERR_INPUT, "model files are JSON text: drop '-z'");
 	if (o->random)
-		return o->model || o->env || o->in ? err_set(e, ERR_INPUT, "'--random-model' takes no model, world or input")
-						   : 0;
+		return o->model || o->env || o->in || o->seed_set
+			       ? err_set(e, ERR_INPUT, "'--random-model' takes no model, world, input or '--seed' "
+					     "(its seed is seed=N in the spec)")
+			       : 0;
 	if (o->env_model)
-		return !o->env || o->in || o->model
+		return !o->env || (strcmp(o->env, "tmaze") && strcmp(o->env, "grid")) || o->in || o->model
 			       ? err_set(e, ERR_INPUT, "'--env-model' needs '--env tmaze' or '--env grid', and no model or input")
 			       : 0;
 	if (!o->model)

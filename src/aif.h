@@ -60,9 +60,11 @@ void aif_agent_free(struct aif_agent *a);
  * NULL), then learning. obs must be in range (aif_check_obs). */
 void aif_agent_step(struct aif_agent *a, const int *obs, const int *forced, struct rng *r);
 
-/* Start a new trial: with learn_D, update pD from the last trial's first
- * belief (pymdp's update_D); then time 0, prior D, no history. Learnt
- * A, B and D are kept. */
+/* Start a new trial: with learn_D, update pD as pymdp's update_D would at
+ * the end of the trial (VANILLA: from the trial's first belief; MMP: from
+ * the belief before the inference window, the policy average pymdp keeps
+ * as latest_belief, which is D while the window still reaches back to the
+ * start); then time 0, prior D, no history. Learnt A, B and D are kept. */
 void aif_agent_new_trial(struct aif_agent *a);
 
 /* The first out-of-range modality, or -1. */

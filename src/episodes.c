@@ -233,7 +233,9 @@ static void pack_bad(msgpack_packer *pk, const struct obsrec *x, long record)
 	else
 		msgpack_pack_long(pk, record);
 	stream_pack_str(pk, "status");
-	stream_pack_str(pk, x->why);
+	char status[300];
+	snprintf(status, sizeof status, "bad record: %s", x->why); /* as solve and sensitivity say it */
+	stream_pack_str(pk, status);
 }
 
 void episodes_pack_header(msgpack_packer *pk, const struct episodes_options *o, const char *world,

@@ -48,14 +48,12 @@ int stream_reader_open_fd(struct stream_reader *r, int fd, const char *name, str
 		close(fd);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
-	if (!(r->gz = gzdopen(fd, "rb"))) {
-		close(fd);
-		stream_reader_free(r);
-		return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	gzbuffer(r->gz, 256 * 1024);
+	r->fd = fd;
 	if (!msgpack_unpacker_init(&r->up, READ_CHUNK)) {
-		stream_reader_free(r);
+		close(fd);
+		r->fd = -1;
+		free(r->name);
+		r->name = NULL;
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
 	msgpack_unpacked_init(&r->msg);
@@ -70,10 +68,14 @@ void stream_reader_shard(struct stream_reader *r, unsigned i, unsigned k)
 
 void stream_reader_free(struct stream_reader *r)
 {
-	if (r->gz) {
+	if (r->name) {
 		msgpack_unpacked_destroy(&r->msg);
 		msgpack_unpacker_destroy(&r->up);
-		gzclose(r->gz);
+		if (r->fd >= 0)
+			close(r->fd);
+		if (r->gzip)
+			inflateEnd(&r->z);
+		free(r->zin);
 	}
 	if (r->header_zone)
 		msgpack_zone_free(r->header_zone);
@@ -114,36 +116,123 @@ int stream_object_is_str(const msgpack_object *o, const char *s)
 	       !memcmp(o->via.str.ptr, s, o->via.str.size);
 }
 
-/* Fill the unpacker; returns 1 if bytes were added, 0 at the end of input. */
-/* zlib's messages name "<fd:N>"; we name the file ourselves */
-static const char *zmessage(gzFile gz, int *zerr)
+/* read(2), again after a signal. */
+static ssize_t read_some(int fd, void *buf, size_t n)
 {
-	const char *msg = gzerror(gz, zerr);
-	const char *p = strstr(msg, ">: ");
-	return (msg[0] == '<' && p) ? p + 3 : msg;
+	for (;;) {
+		ssize_t k = read(fd, buf, n);
+		if (k >= 0 || errno != EINTR)
+			return k;
+	}
 }
 
+static int read_error(struct stream_reader *r, const char *msg, struct err *e)
+{
+	r->in_eof = 1;
+	return err_set(e, ERR_INPUT, "%s: read error after record %ld: %s", r->name, r->record, msg);
+}
+
+/* More compressed bytes into z; 0, or a negative error. */
+static int refill_gzip(struct stream_reader *r, struct err *e)
+{
+	if (r->z.avail_in > 0 || r->in_eof)
+		return 0;
+	ssize_t k = read_some(r->fd, r->zin, READ_CHUNK);
+	if (k < 0)
+		return read_error(r, strerror(errno), e);
+	if (k == 0)
+		r->in_eof = 1;
+	r->z.next_in = r->zin;
+	r->z.avail_in = (uInt)k;
+	return 0;
+}
+
+/* Inflate into buf; the number of bytes, 0 at the end, or an error. */
+static ssize_t read_gzip(struct stream_reader *r, unsigned char *buf, size_t cap, struct err *e)
+{
+	for (;;) {
+		int rc = refill_gzip(r, e);
+		if (rc)
+			return rc;
+		if (r->member_end) {
+			/* another member, or the end; nothing else may follow */
+			if (r->z.avail_in == 0 && r->in_eof)
+				return 0;
+			if (r->z.avail_in == 0)
+				continue;
+			if (r->z.next_in[0] != 0x1f)
+				return read_error(r, "data after the gzip data is not gzip", e);
+			if (inflateReset(&r->z) != Z_OK)
+				return read_error(r, "cannot restart inflating", e);
+			r->member_end = 0;
+		}
+		r->z.next_out = buf;
+		r->z.avail_out = (uInt)cap;
+		int z = inflate(&r->z, Z_NO_FLUSH);
+		size_t got = cap - r->z.avail_out;
+		if (z == Z_STREAM_END)
+			r->member_end = 1;
+		else if (z == Z_BUF_ERROR && r->in_eof && r->z.avail_in == 0)
+			return read_error(r, "unexpected end of file", e);
+		else if (z != Z_OK && z != Z_BUF_ERROR)
+			return read_error(r, r->z.msg ? r->z.msg : "corrupt gzip data", e);
+		if (got > 0)
+			return (ssize_t)got;
+	}
+}
+
+/* Look at the first bytes: gzip (0x1f, never the first byte of a map) or
+ * not. Plain bytes read here go straight to the unpacker. */
+static ssize_t start(struct stream_reader *r, unsigned char *buf, size_t cap, struct err *e)
+{
+	r->started = 1;
+	if (!(r->zin = malloc(READ_CHUNK)))
+		return err_set(e, ERR_NOMEM, "%s: out of memory", r->name);
+	ssize_t k = read_some(r->fd, r->zin, READ_CHUNK);
+	if (k < 0)
+		return read_error(r, strerror(errno), e);
+	if (k == 0 || r->zin[0] != 0x1f) {
+		if (k == 0)
+			r->in_eof = 1;
+		memcpy(buf, r->zin, (size_t)k < cap ? (size_t)k : cap);
+		if ((size_t)k > cap) /* cannot happen: cap >= READ_CHUNK */
+			return read_error(r, "internal buffer too small", e);
+		return k;
+	}
+	r->gzip = 1;
+	memset(&r->z, 0, sizeof r->z);
+	if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK) {
+		r->gzip = 0;
+		return err_set(e, ERR_NOMEM, "%s: out of memory", r->name);
+	}
+	r->z.next_in = r->zin;
+	r->z.avail_in = (uInt)k;
+	return read_gzip(r, buf, cap, e);
+}
+
+/* Fill the unpacker; returns 1 if bytes were added, 0 at the end of input. */
 static int fill(struct stream_reader *r, struct err *e)
 {
 	if (!msgpack_unpacker_reserve_buffer(&r->up, READ_CHUNK))
 		return err_set(e, ERR_NOMEM, "%s: out of memory", r->name);
-	int n = gzread(r->gz, msgpack_unpacker_buffer(&r->up),
-		       (unsigned)msgpack_unpacker_buffer_capacity(&r->up));
-	if (n < 0 || (n == 0 && !gzeof(r->gz))) {
-		int zerr;
-		const char *msg = zmessage(r->gz, &zerr);
+	unsigned char *buf = (unsigned char *)msgpack_unpacker_buffer(&r->up);
+	size_t cap = msgpack_unpacker_buffer_capacity(&r->up);
+	ssize_t n;
+
+	if (!r->started)
+		n = start(r, buf, cap, e);
+	else if (r->gzip)
+		n = read_gzip(r, buf, cap, e);
+	else if (r->in_eof)
+		n = 0;
+	else if ((n = read_some(r->fd, buf, cap)) < 0)
+		n = read_error(r, strerror(errno), e);
+	if (n < 0) {
 		r->eof = 1;
-		if (zerr == Z_ERRNO)
-			msg = strerror(errno);
-		return err_set(e, ERR_INPUT, "%s: read error after record %ld: %s", r->name, r->record, msg);
+		return (int)n;
 	}
 	if (n == 0) {
-		/* zlib reports a gzip member cut short only as a short read */
-		int zerr;
-		const char *msg = zmessage(r->gz, &zerr);
 		r->eof = 1;
-		if (zerr != Z_OK && zerr != Z_STREAM_END)
-			return err_set(e, ERR_INPUT, "%s: read error after record %ld: %s", r->name, r->record, msg);
 		return 0;
 	}
 	msgpack_unpacker_buffer_consumed(&r->up, (size_t)n);

@@ -12,7 +12,11 @@
  * Reader: the record returned by stream_reader_next() lives until the next
  * call; copy what you keep. Records are numbered from 1 in input order,
  * counting those skipped by --shard, so messages and shards agree across
- * processes. Writer: packs into a buffer that is flushed in large blocks;
+ * processes. Input is read with read(2) as it arrives (a record is
+ * answered before the writer of the pipe has written the next one); gzip
+ * input, recognised by its first byte, is inflated member by member, and
+ * anything after a gzip member other than another member is an error.
+ * Writer: packs into a buffer that is flushed in large blocks;
  * output to a named regular file goes to a temporary file beside it and is
  * renamed into place only by stream_writer_commit(), so a failed or killed
  * run never leaves a partial file under the final name.
@@ -31,7 +35,12 @@
 
 struct stream_reader {
 	char *name;              /* file name for messages, "<stdin>" for stdin */
-	gzFile gz;
+	int fd;                  /* -1 when closed */
+	int started;             /* the first bytes have been looked at */
+	int gzip;                /* the input is gzip: inflated through z */
+	z_stream z;
+	unsigned char *zin;      /* compressed bytes read ahead */
+	int in_eof, member_end;
 	msgpack_unpacker up;
 	msgpack_unpacked msg;    /* the current record */
 	msgpack_zone *header_zone;

@@ -642,7 +642,7 @@ OUT
 	assert_failure 2
 	stderr_has "in.mpk: record 2: not a map"
 	run mpcat --tsv t status -i out.mpk
-	assert_output "$(printf '0\t\n\tnot a map\n1\t')"
+	assert_output "$(printf '0\t\n\tbad record: not a map\n1\t')"
 }
 
 @test "bad records: -q keeps quiet but exit 2; -j 2 and shards answer them alike" {
@@ -710,4 +710,16 @@ OUT
 	run --separate-stderr agent --version
 	assert_success
 	assert_output --regexp '^agent .*[0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "-u on a pipe: each record is answered while the writer still holds the pipe open" {
+	echo '{"id":"a","obs":[0,0,0]}' | mpcat --from-json >one.mpk
+	n=$(agent -m "$TMAZE" -i one.mpk | wc -c)
+	# the writer keeps the pipe open for 4 s after its first record; the
+	# header and the answer must arrive within 2 s
+	got=$( { cat one.mpk; sleep 4; } | agent -m "$TMAZE" -u 2>/dev/null | { timeout 2 head -c "$n"; } | wc -c)
+	assert_equal "$got" "$n"
+	# without -u the answer waits in the output buffer
+	got=$( { cat one.mpk; sleep 3; } | agent -m "$TMAZE" 2>/dev/null | { timeout 1 head -c "$n"; } | wc -c)
+	assert_equal "$got" 0
 }

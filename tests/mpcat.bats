@@ -645,6 +645,19 @@ headed() {
 	mpcat -z --msgpack s.mpk | mpcat --msgpack | cmp - s.mpk
 }
 
+@test "gzip members concatenate; plain data after gzip data is an error" {
+	numbered_stream 3 >s.mpk
+	gzip -c s.mpk >a.gz
+	cat a.gz a.gz >aa.gz
+	run mpcat --tsv id -i aa.gz
+	assert_success
+	assert_equal "${#lines[@]}" 6
+	cat a.gz s.mpk >mixed
+	run --separate-stderr mpcat --tsv id -i mixed
+	assert_failure 2
+	stderr_has "mixed: read error after record 3: data after the gzip data is not gzip"
+}
+
 @test "gzip cut short: exit 2 with a message naming the file" {
 	numbered_stream 3000 | gzip -c >s.gz
 	size=$(wc -c <s.gz)
