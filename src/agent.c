@@ -196,29 +196,15 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 }
 
 /* A model file: one line of JSON, floats in their shortest exact form. */
-static int write_json(const char *path, json_t *j, struct err *e)
+static int write_json(const char *path, const json_t *j, struct err *e)
 {
-	struct stream_writer w;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	msgpack_unpacked u;
-	int rc;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	mpjson_pack(&pk, j);
-	msgpack_unpacked_init(&u);
-	memset(&w, 0, sizeof w);
-	w.fd = -1;
-	if (!sb.data || msgpack_unpack_next(&u, sb.data, sb.size, NULL) != MSGPACK_UNPACK_SUCCESS)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-	else if (!(rc = stream_writer_open(&w, path, 0, e))) {
-		mpjson_print(&u.data, stream_writer_write, &w);
-		stream_writer_write(&w, "\n", 1);
-		rc = stream_writer_commit(&w, e);
-	}
-	stream_writer_free(&w);
-	msgpack_unpacked_destroy(&u);
+	int rc = mpjson_write_file(path, &sb, e);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }

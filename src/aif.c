@@ -105,45 +105,38 @@ static void contract_except(const struct aif_agent *a, const double *X, const do
 	}
 }
 
-/* Normalise columns (the first axis) of a rows x cols array: pymdp's
- * norm_dist, no epsilon. */
-static void normalise_columns(const double *src, double *dst, int rows, long cols)
+/* ---- what depends on A and B ---- */
+
+/* po over the joint outcomes of all modalities for joint state s: the
+ * outer product of the A[m][:, s], in spm_cross's order of multiplication. */
+static void outcome_joint(const struct aif_agent *a, long s, double *po)
 {
-	for (long c = 0; c < cols; c++) {
-		double s = 0;
-		for (int r = 0; r < rows; r++)
-			s += src[(long)r * cols + c];
-		for (int r = 0; r < rows; r++)
-			dst[(long)r * cols + c] = src[(long)r * cols + c] / s;
+	const struct genmodel *g = a->g;
+	long n = 1;
+
+	po[0] = 1;
+	for (int m = 0; m < g->n_mod; m++) {
+		int no = g->num_obs[m];
+		for (long i = n - 1; i >= 0; i--) {
+			double v = po[i];
+			for (int o = no - 1; o >= 0; o--)
+				po[i * no + o] = v * a->A[m][(long)o * g->n_joint + s];
+		}
+		n *= no;
 	}
 }
 
-/* ---- what depends on A and B ---- */
-
-/* Per joint state, sum over joint outcomes of po log(po + exp(-16)), with
- * po the outer product over modalities of A[m][:, s] (spm_MDP_G's first
- * term, cached because it depends on A only). */
+/* Per joint state, sum over joint outcomes of po log(po + exp(-16))
+ * (spm_MDP_G's first term, cached because it depends on A only). */
 static void derive_ambiguity(struct aif_agent *a)
 {
-	const struct genmodel *g = a->g;
 	const double e16 = exp(-16.0);
 
-	for (long s = 0; s < g->n_joint; s++) {
-		double *po = a->qoj;
-		long n = 1;
-		po[0] = 1;
-		for (int m = 0; m < g->n_mod; m++) {
-			int no = g->num_obs[m];
-			for (long i = n - 1; i >= 0; i--) {
-				double v = po[i];
-				for (int o = no - 1; o >= 0; o--)
-					po[i * no + o] = v * a->A[m][(long)o * g->n_joint + s];
-			}
-			n *= no;
-		}
+	for (long s = 0; s < a->g->n_joint; s++) {
 		double h = 0;
-		for (long j = 0; j < n; j++)
-			h += po[j] * log(po[j] + e16);
+		outcome_joint(a, s, a->po);
+		for (long j = 0; j < a->n_out; j++)
+			h += a->po[j] * log(a->po[j] + e16);
 		a->ambiguity[s] = h;
 	}
 }
@@ -291,6 +284,8 @@ int aif_agent_init(struct aif_agent *a, const struct genmodel *g, struct err *e)
 	ok &= (a->qx = malloc(sizeof(double) * (size_t)S)) != NULL;
 	ok &= (a->qo = malloc(sizeof(double) * (size_t)a->sum_obs)) != NULL;
 	ok &= (a->qoj = malloc(sizeof(double) * (size_t)qoj)) != NULL;
+	if (o->use_states_info_gain)
+		ok &= (a->po = malloc(sizeof(double) * (size_t)n_out)) != NULL;
 	/* 2 S for the information gain's masked beliefs, 5 vectors of a
 	 * factor's states for an MMP update */
 	ok &= (a->tmp = malloc(sizeof(double) * (size_t)(2 * tmp + 5 * a->sum_states))) != NULL;
@@ -368,6 +363,7 @@ void aif_agent_free(struct aif_agent *a)
 	free(a->qx);
 	free(a->qo);
 	free(a->qoj);
+	free(a->po);
 	free(a->tmp);
 	free(a->xs);
 	free(a->gsum);
@@ -392,7 +388,7 @@ void aif_agent_new_trial(struct aif_agent *a)
 			if (o->learn_factor[f])
 				for (int s = 0; s < g->num_states[f]; s++)
 					a->pD[f][s] += o->lr_pD * q0[a->soff[f] + s];
-			normalise_columns(a->pD[f], a->D[f], g->num_states[f], 1);
+			genmodel_normalise_columns(a->pD[f], a->D[f], g->num_states[f], 1);
 		}
 	}
 	a->t = 0;
@@ -519,20 +515,9 @@ static double states_info_gain(struct aif_agent *a, const double *qx, const doub
 		if (!(qx[s] > thr))
 			continue;
 		G += qx[s] * a->ambiguity[s];
-		/* qo += qx[s] * po(s), po the outer product over modalities, by
-		 * walking the joint outcomes in C order */
-		int idx[GENMODEL_MAX_MODALITIES] = {0};
-		for (long j = 0; j < a->n_out; j++) {
-			double po = 1;
-			for (int m = 0; m < g->n_mod; m++)
-				po *= a->A[m][(long)idx[m] * S + s];
-			qoj[j] += qx[s] * po;
-			for (int m = g->n_mod - 1; m >= 0; m--) {
-				if (++idx[m] < g->num_obs[m])
-					break;
-				idx[m] = 0;
-			}
-		}
+		outcome_joint(a, s, a->po);
+		for (long j = 0; j < a->n_out; j++)
+			qoj[j] += qx[s] * a->po[j];
 	}
 	for (long j = 0; j < a->n_out; j++)
 		G -= qoj[j] * log(qoj[j] + EPS);
@@ -816,7 +801,7 @@ static void update_A(struct aif_agent *a, const int *obs)
 			for (long s = 0; s < S; s++)
 				p[s] += o->lr_pA * (qx[s] * (A[s] > 0 ? 1.0 : 0.0));
 		}
-		normalise_columns(a->pA[m], a->A[m], g->num_obs[m], S);
+		genmodel_normalise_columns(a->pA[m], a->A[m], g->num_obs[m], S);
 	}
 	derive_A(a);
 }
@@ -836,7 +821,7 @@ static void update_B(struct aif_agent *a, const int *u)
 					a->pB[f][k] += o->lr_pB * (q[i] * qp[j] * (a->B[f][k] > 0 ? 1.0 : 0.0));
 				}
 		}
-		normalise_columns(a->pB[f], a->B[f], ns, (long)ns * nc);
+		genmodel_normalise_columns(a->pB[f], a->B[f], ns, (long)ns * nc);
 	}
 	derive_B(a);
 }

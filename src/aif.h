@@ -44,7 +44,7 @@ struct aif_agent {
 	int action[GENMODEL_MAX_FACTORS], last_action[GENMODEL_MAX_FACTORS];
 	int has_action;
 	/* workspace */
-	double *prior, *lnprior, *logL, *qx, *qo, *qoj, *xs, *gsum, *tmp;
+	double *prior, *lnprior, *logL, *qx, *qo, *qoj, *po, *xs, *gsum, *tmp;
 	/* MMP: likelihoods of the window, the policy-conditioned sequences,
 	 * the backward transitions, the prior at the window's start, the
 	 * first policy_len actions and a ring of the last horizon actions */

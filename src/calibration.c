@@ -166,42 +166,18 @@ static int write_json_file(const char *path, json_t *j, struct err *e)
 	return 0;
 }
 
-static int file_write(void *f, const char *buf, size_t len)
-{
-	return fwrite(buf, 1, len, f) == len ? 0 : -1;
-}
-
 /* The prior file of a level: prior_pack's canonical form, as JSON. */
 static int write_prior_file(const char *path, const struct prior *pr, struct err *e)
 {
-	char tmp[4200];
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	msgpack_unpacked u;
-	int bad;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	prior_pack(&pk, pr);
-	msgpack_unpacked_init(&u);
-	if (!sb.data || msgpack_unpack_next(&u, sb.data, sb.size, NULL) != MSGPACK_UNPACK_SUCCESS) {
-		msgpack_unpacked_destroy(&u);
-		msgpack_sbuffer_destroy(&sb);
-		return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	bad = !f || mpjson_print(&u.data, file_write, f) || fputc('\n', f) == EOF;
-	if (f)
-		bad |= ferror(f) | fclose(f);
-	msgpack_unpacked_destroy(&u);
+	int rc = mpjson_write_file(path, &sb, e);
 	msgpack_sbuffer_destroy(&sb);
-	if (bad || rename(tmp, path)) {
-		int en = errno;
-		remove(tmp);
-		return err_set(e, ERR_RUNTIME, "cannot write '%s': %s", path, strerror(en));
-	}
-	return 0;
+	return rc;
 }
 
 /* The stage options of tmcmc-stage that reproduce the plan's settings. */

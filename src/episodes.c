@@ -320,7 +320,8 @@ static int read_indices(const msgpack_object *rec, const char *key, const int *s
 	return 0;
 }
 
-static int pack_id(const msgpack_object *id, struct obsrec *x)
+/* The id packed as MessagePack (malloc'ed), the episode's key. */
+static int pack_id(const msgpack_object *id, char **bytes, size_t *len)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -331,9 +332,9 @@ static int pack_id(const msgpack_object *id, struct obsrec *x)
 		msgpack_sbuffer_destroy(&sb);
 		return -1;
 	}
-	x->id_len = sb.size; /* release zeroes it */
-	x->id = msgpack_sbuffer_release(&sb);
-	return x->id ? 0 : -1;
+	*len = sb.size; /* release zeroes it */
+	*bytes = msgpack_sbuffer_release(&sb);
+	return *bytes ? 0 : -1;
 }
 
 /* Parse rec into x; a bad record sets x->bad and x->why (not an error). */
@@ -349,7 +350,7 @@ static int parse_record(const struct genmodel *g, const msgpack_object *rec, int
 		snprintf(x->why, sizeof x->why, "not a map");
 		return 0;
 	}
-	if ((id = stream_map_get(rec, "id")) && pack_id(id, x))
+	if ((id = stream_map_get(rec, "id")) && pack_id(id, &x->id, &x->id_len))
 		return err_set(e, ERR_NOMEM, "out of memory");
 	if (!id) {
 		x->bad = 1;
@@ -466,47 +467,51 @@ static int ours(const struct episodes_options *o, const struct obsrec *x, long r
 
 /* ---- streaming: one thread ---- */
 
+/* One record of the stream: answered if ours; 0 or a negative error. */
+static int stream_one(const struct episodes_options *o, struct table *t, struct stream_reader *r,
+		      struct stream_writer *w, struct obsrec *x, int *bad, struct episodes_timing *tm,
+		      struct err *e)
+{
+	msgpack_packer *pk = stream_writer_packer(w);
+	struct episode *ep = NULL;
+	int rc;
+
+	if (x->id && !(ep = table_get(t, x->id, x->id_len)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	x->episode = ep ? ep->index : -1;
+	if (!ours(o, x, r->record))
+		return 0;
+	if (x->bad) {
+		report_bad(o, r, r->record, x);
+		pack_bad(pk, x, r->record);
+		*bad = 1;
+	} else if ((rc = ensure_agent(o, ep, e))) {
+		return rc;
+	} else if (timing_add(tm, run_step(o, ep, x->obs, x->has_action ? x->action : NULL, x->reset, NULL, pk))) {
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if ((rc = stream_writer_flush(w, o->unbuffered, e)))
+		return rc;
+	progress(o, 1);
+	return 0;
+}
+
 static int filter_stream(const struct episodes_options *o, struct stream_reader *r, struct stream_writer *w,
 			 int *bad, struct episodes_timing *tm, struct err *e)
 {
 	struct table t = {0};
-	msgpack_packer *pk = stream_writer_packer(w);
 	int rc;
 
 	for (;;) {
 		const msgpack_object *rec;
 		struct obsrec x;
-		struct episode *ep = NULL;
-		if ((rc = stream_reader_next(r, &rec, e)) <= 0)
+		if ((rc = stream_reader_next(r, &rec, e)) <= 0 ||
+		    (rc = parse_record(o->g, rec, rc == STREAM_NOT_MAP, &x, e)))
 			break;
-		if ((rc = parse_record(o->g, rec, rc == STREAM_NOT_MAP, &x, e)))
-			break;
-		if (x.id && !(ep = table_get(&t, x.id, x.id_len))) {
-			free(x.id);
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			break;
-		}
-		x.episode = ep ? ep->index : -1;
-		if (ours(o, &x, r->record)) {
-			if (x.bad) {
-				report_bad(o, r, r->record, &x);
-				pack_bad(pk, &x, r->record);
-				*bad = 1;
-			} else if ((rc = ensure_agent(o, ep, e))) {
-				free(x.id);
-				break;
-			} else if (timing_add(tm, run_step(o, ep, x.obs, x.has_action ? x.action : NULL, x.reset, NULL, pk))) {
-				free(x.id);
-				rc = err_set(e, ERR_NOMEM, "out of memory");
-				break;
-			}
-			if ((rc = stream_writer_flush(w, o->unbuffered, e))) {
-				free(x.id);
-				break;
-			}
-			progress(o, 1);
-		}
+		rc = stream_one(o, &t, r, w, &x, bad, tm, e);
 		free(x.id);
+		if (rc)
+			break;
 	}
 	table_free(&t);
 	return rc < 0 ? rc : 0;
@@ -663,14 +668,11 @@ static int loop_episode(const struct loop *l, long k, msgpack_packer *pk, struct
 	struct env v = *l->world; /* the arrays are shared and read-only; the state is ours */
 	struct rng r;
 	int obs[GENMODEL_MAX_MODALITIES], rc = 0;
-	struct obsrec idrec;
 	msgpack_object id = {.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = (uint64_t)k};
 
 	memset(&ep, 0, sizeof ep);
-	if (pack_id(&id, &idrec))
+	if (pack_id(&id, &ep.id, &ep.id_len))
 		return err_set(e, ERR_NOMEM, "out of memory");
-	ep.id = idrec.id;
-	ep.id_len = idrec.id_len;
 	ep.index = k;
 	if ((rc = ensure_agent(o, &ep, e)))
 		goto done;

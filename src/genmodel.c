@@ -146,16 +146,14 @@ static int check_nonnegative(const double *x, long n, const char *where, const c
 	return 0;
 }
 
-/* Normalise the columns of a rows x cols array in place (pymdp's
- * norm_dist: no epsilon). */
-static void normalise_columns(double *x, int rows, long cols)
+void genmodel_normalise_columns(const double *src, double *dst, int rows, long cols)
 {
 	for (long c = 0; c < cols; c++) {
 		double s = 0;
 		for (int r = 0; r < rows; r++)
-			s += x[(long)r * cols + c];
+			s += src[(long)r * cols + c];
 		for (int r = 0; r < rows; r++)
-			x[(long)r * cols + c] /= s;
+			dst[(long)r * cols + c] = src[(long)r * cols + c] / s;
 	}
 }
 
@@ -436,7 +434,7 @@ static int copy_normalised(double **dst, double *const *src, int n, const int *r
 		if (!(dst[i] = alloc_doubles(size, e)))
 			return ERR_NOMEM;
 		memcpy(dst[i], src[i], sizeof(double) * (size_t)size);
-		normalise_columns(dst[i], rows[i], cols[i]);
+		genmodel_normalise_columns(dst[i], dst[i], rows[i], cols[i]);
 	}
 	return 0;
 }
@@ -859,7 +857,7 @@ int genmodel_random_json(const struct genmodel_spec *s, json_t **out, struct err
 		else {
 			for (long i = 0; i < (long)s->obs[m] * joint; i++)
 				A[m][i] = rng_uniform(&r);
-			normalise_columns(A[m], s->obs[m], joint);
+			genmodel_normalise_columns(A[m], A[m], s->obs[m], joint);
 		}
 	}
 	for (int f = 0; f < s->n_fac && !rc; f++) {
@@ -869,7 +867,7 @@ int genmodel_random_json(const struct genmodel_spec *s, json_t **out, struct err
 		else {
 			for (long i = 0; i < (long)s->states[f] * cols; i++)
 				B[f][i] = rng_uniform(&r);
-			normalise_columns(B[f], s->states[f], cols);
+			genmodel_normalise_columns(B[f], B[f], s->states[f], cols);
 		}
 	}
 	if (!rc)

@@ -69,6 +69,11 @@ BF_RESULT int genmodel_load(struct genmodel *g, const char *path, struct err *e)
 BF_RESULT int genmodel_from_json(struct genmodel *g, json_t *j, const char *where, struct err *e);
 void genmodel_free(struct genmodel *g);
 
+/* dst = src with each column (along the first axis of a rows x cols
+ * array) divided by its sum: pymdp's norm_dist, no epsilon. src may be
+ * dst. */
+void genmodel_normalise_columns(const double *src, double *dst, int rows, long cols);
+
 /* The element A[m][o, s] for the joint state index s (C order). */
 static inline double genmodel_A(const struct genmodel *g, int m, int o, long s)
 {

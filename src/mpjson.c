@@ -9,6 +9,8 @@
  */
 #include "mpjson.h"
 
+#include "stream.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -369,4 +371,26 @@ int mpjson_get_int(const json_t *obj, const char *key, const char *where, int re
 			       d);
 	*out = (int)d;
 	return 0;
+}
+
+int mpjson_write_file(const char *path, const msgpack_sbuffer *sb, struct err *e)
+{
+	struct stream_writer w;
+	msgpack_unpacked u;
+	int rc;
+
+	memset(&w, 0, sizeof w);
+	w.fd = -1;
+	msgpack_unpacked_init(&u);
+	if (!sb->data || msgpack_unpack_next(&u, sb->data, sb->size, NULL) != MSGPACK_UNPACK_SUCCESS)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	else if (!(rc = stream_writer_open(&w, path, 0, e))) {
+		/* the writer's errors are sticky: commit reports them */
+		mpjson_print(&u.data, stream_writer_write, &w);
+		stream_writer_write(&w, "\n", 1);
+		rc = stream_writer_commit(&w, e);
+	}
+	stream_writer_free(&w);
+	msgpack_unpacked_destroy(&u);
+	return rc;
 }

@@ -46,5 +46,9 @@ BF_RESULT int mpjson_get_int(const json_t *obj, const char *key, const char *whe
 
 /* Pack a jansson value. */
 void mpjson_pack(msgpack_packer *pk, const json_t *j);
+/* Write the one MessagePack object packed in sb as a line of JSON to path
+ * ("-" or NULL: stdout), atomically as a stream writer writes files
+ * (model and prior files that programs make). */
+BF_RESULT int mpjson_write_file(const char *path, const msgpack_sbuffer *sb, struct err *e);
 
 #endif
