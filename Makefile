@@ -3,7 +3,8 @@
 #   make                 build the programs into bin/
 #   make check           build with -Werror and run every test (quiet on success)
 #   make demo            solve the Case II models at their true parameters
-#   make bench           the solver benchmark (ms per M1 trajectory)
+#   make bench           profile every component; report in build/bench.json,
+#                        compared with bench/baseline.json
 #   make install PREFIX=/usr/local   the biofilter dispatcher and the programs
 #
 # The README's two commands run tools/install-deps first, which installs the
@@ -18,14 +19,23 @@ LDLIBS   = -lmsgpackc -ljansson -lz -lm -lpthread
 PREFIX  ?= /usr/local
 LIBEXECDIR = $(PREFIX)/libexec/biofilter
 
-PROGRAMS = solve sensitivity mpcat tmcmc-stage analytic-loglik infer agent
-LIB_MODULES = err rng linalg model residual solver tsm stream mpjson table cli trajectory likelihood thetas normal prior population tmcmc evalcmd analytic plan pool posterior calibration predictive genmodel aif env episodes
+PROGRAMS = solve sensitivity mpcat tmcmc-stage analytic-loglik infer agent profile
+LIB_MODULES = err rng linalg model residual solver tsm stream mpjson table cli trajectory likelihood thetas normal prior population tmcmc evalcmd analytic plan pool posterior calibration predictive genmodel aif env episodes meter monitor measure report bench
 LIB_OBJS = $(LIB_MODULES:%=build/%.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
 MAN1 = $(wildcard man/*.1)
 MAN5 = $(wildcard man/*.5)
 
 all: $(PROGRAMS:%=bin/%) bin/biofilter
+
+# profile's reports name the commit they were measured at (as git's
+# GIT-VERSION-FILE): build/commit changes only when the commit does
+COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+build/commit: FORCE | build
+	@echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
+build/report.o: build/commit
+build/report.o: CPPFLAGS += -DBIOFILTER_COMMIT='"$(COMMIT)"'
+FORCE:
 
 build/%.o: src/%.c $(wildcard src/*.h) | build
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
@@ -49,7 +59,7 @@ demo: all
 	@pipelines/demo.sh
 
 bench: all
-	@tools/bench
+	@bin/profile -o build/bench.json --compare bench/baseline.json
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBEXECDIR) \
@@ -58,11 +68,14 @@ install: all
 	install -m 755 $(PROGRAMS:%=bin/%) $(DESTDIR)$(LIBEXECDIR)/
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/)
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/)
+	install -d $(DESTDIR)$(PREFIX)/share/biofilter/examples/case2 $(DESTDIR)$(PREFIX)/share/biofilter/examples/tmcmc
+	install -m 644 examples/case2/*.json examples/case2/*.jsonl $(DESTDIR)$(PREFIX)/share/biofilter/examples/case2/
+	install -m 644 examples/tmcmc/*.json $(DESTDIR)$(PREFIX)/share/biofilter/examples/tmcmc/
 
 clean:
 	rm -rf build bin
 
-.PHONY: all check demo bench install clean
+.PHONY: all check demo bench install clean FORCE
 .DELETE_ON_ERROR:
 # the programs' objects are intermediate files of the bin/% rule: keep them
 # (a bare .SECONDARY would also let a new library object go unbuilt)

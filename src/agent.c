@@ -17,6 +17,8 @@
 #include "genmodel.h"
 #include "mpjson.h"
 #include "pool.h"
+#include "meter.h"
+#include "monitor.h"
 #include "stream.h"
 
 static const char usage[] =
@@ -53,6 +55,11 @@ static const char usage[] =
 	"      --random-model SPEC  write a random generative model file (random_A_matrix,\n"
 	"                         random_B_matrix); lists like states=4:2 give more factors\n"
 	"      --timing           print the time per agent step (median, min, max) on stderr\n"
+	"      --phases FILE      time the step's parts (states, policies, action, learning)\n"
+	"                         and the I/O, and write them with the run's counters as\n"
+	"                         JSON to FILE (for profile)\n"
+	"      --stats[=S]        every S seconds (default 10) print the mean, sd, min and\n"
+	"                         max time per step and the memory on stderr\n"
 	"      --progress         show progress on stderr even when it is not a terminal\n"
 	"  -q, --quiet            no progress; bad records are not reported one by one\n"
 	"  -h, --help             this help\n"
@@ -63,7 +70,7 @@ static const char usage[] =
 static const char synopsis[] = "-m MODEL [options]";
 
 enum { OPT_SEED = 256, OPT_LEARNT, OPT_SHARD, OPT_ENV, OPT_STEPS, OPT_EPISODES, OPT_GRID, OPT_REWARD,
-       OPT_ENV_MODEL, OPT_RANDOM, OPT_TIMING, OPT_PROGRESS, OPT_VERSION };
+       OPT_ENV_MODEL, OPT_RANDOM, OPT_TIMING, OPT_PROGRESS, OPT_VERSION, OPT_PHASES, OPT_STATS };
 
 static const struct option longopts[] = {
 	{"model", required_argument, NULL, 'm'},
@@ -86,13 +93,16 @@ static const struct option longopts[] = {
 	{"random-model", required_argument, NULL, OPT_RANDOM},
 	{"timing", no_argument, NULL, OPT_TIMING},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"phases", required_argument, NULL, OPT_PHASES},
+	{"stats", optional_argument, NULL, OPT_STATS},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
 };
 
 struct options {
-	const char *model, *in, *out, *env, *random;
-	int compress, unbuffered, quiet, learnt, env_model, timing, progress;
+	const char *model, *in, *out, *env, *random, *phases;
+	int compress, unbuffered, quiet, learnt, env_model, timing, progress, stats;
+	double stats_interval;
 	long threads, seed, steps, episodes;
 	unsigned shard_i, shard_k;
 	struct env_options world;
@@ -167,6 +177,11 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		case OPT_RANDOM: o->random = optarg; break;
 		case OPT_TIMING: o->timing = 1; break;
 		case OPT_PROGRESS: o->progress = 1; break;
+		case OPT_PHASES: o->phases = optarg; break;
+		case OPT_STATS:
+			rc = cli_parse_stats(optarg, &o->stats_interval, e);
+			o->stats = 1;
+			break;
 		default: return cli_bad_option(c, argv, e);
 		}
 		if (rc)
@@ -177,6 +192,8 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 			       argv[optind]);
 	if ((o->random || o->env_model) && o->compress)
 		return err_set(e, ERR_INPUT, "model files are JSON text: drop '-z'");
+	if ((o->random || o->env_model) && (o->phases || o->stats || o->timing))
+		return err_set(e, ERR_INPUT, "'%s' writes a model file: nothing to time", o->random ? "--random-model" : "--env-model");
 	if (o->random)
 		return o->model || o->env || o->in || o->seed_set
 			       ? err_set(e, ERR_INPUT, "'--random-model' takes no model, world, input or '--seed' "
@@ -227,6 +244,17 @@ static void report_timing(struct episodes_timing *tm)
 		med * 1e6, tm->seconds[0] * 1e6, tm->seconds[tm->n - 1] * 1e6);
 }
 
+/* --phases: the threads' meters and the model's size. */
+static int write_phases(const struct options *o, const struct genmodel *g, struct meter *meters, struct err *e)
+{
+	json_t *x = json_pack("{s:I,s:I}", "threads", (json_int_t)o->threads, "policies", (json_int_t)g->n_policies);
+	if (!x)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int rc = meter_write(meters, (int)o->threads, o->phases, "agent", x, e);
+	json_decref(x);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -236,6 +264,8 @@ int main(int argc, char **argv)
 	struct stream_reader r;
 	struct stream_writer w;
 	struct episodes_timing tm = {0};
+	struct meter *meters = NULL;
+	struct monitor monitor;
 	json_t *j = NULL;
 	int rc, bad = 0, have_world = 0;
 
@@ -270,15 +300,21 @@ int main(int argc, char **argv)
 	}
 	struct cli_progress pg;
 	cli_progress_init(&pg, o.progress, o.quiet);
+	if (o.phases && (rc = meter_init_threads(&meters, (int)o.threads, &e)))
+		goto done;
+	monitor_init(&monitor, "agent", "steps", o.stats_interval);
 	struct episodes_options eo = {&g,        (uint64_t)o.seed, o.learnt, (int)o.threads, o.shard_i,
-				      o.shard_k, o.unbuffered,     o.quiet,  "agent",         &pg};
+				      o.shard_k, o.unbuffered,     o.quiet,  "agent",         &pg,
+				      meters,    o.stats ? &monitor : NULL};
 	if ((rc = stream_writer_open(&w, o.out, o.compress, &e)))
 		goto done;
+	w.meter = meters;
 	episodes_pack_header(stream_writer_packer(&w), &eo, o.env, &o.world);
 	if (o.env)
 		rc = episodes_closed_loop(&eo, &world, o.episodes, o.steps, &w, o.timing ? &tm : NULL, &e);
 	else if (!(rc = stream_reader_open(&r, o.in, &e))) {
 		stream_reader_shard(&r, 0, 1);
+		r.meter = meters;
 		rc = episodes_filter(&eo, &r, &w, &bad, o.timing ? &tm : NULL, &e);
 	}
 	if (!rc)
@@ -287,6 +323,10 @@ int main(int argc, char **argv)
 		cli_progress_done(&pg, "agent", "steps");
 	if (!rc && o.timing)
 		report_timing(&tm);
+	if (!rc && o.stats)
+		monitor_done(&monitor);
+	if (!rc && o.phases)
+		rc = write_phases(&o, &g, meters, &e);
 done:
 	if (rc)
 		fprintf(stderr, "agent: %s\n", e.msg);
@@ -297,6 +337,7 @@ done:
 		env_free(&world);
 	genmodel_free(&g);
 	json_decref(j);
+	free(meters);
 	if (rc)
 		return err_exit_status(rc);
 	return bad ? 2 : 0;

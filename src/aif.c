@@ -834,11 +834,13 @@ void aif_agent_step(struct aif_agent *a, const int *obs, const int *forced, stru
 	const struct genmodel_options *o = &g->opt;
 	int F = g->n_fac, L = o->policy_len, H = o->inference_horizon;
 
+	uint64_t t0 = meter_begin(a->meter);
 	memcpy(a->qs_prev, a->qs, sizeof(double) * (size_t)a->sum_states);
 	memcpy(a->last_action, a->action, sizeof a->action);
 	if (o->algo == GENMODEL_MMP) {
 		int past = a->t + 1 < H ? a->t + 1 : H, ss = a->sum_states;
 		infer_states_mmp(a, obs);
+		t0 = meter_lap(a->meter, METER_STATES, t0);
 		infer_policies_mmp(a);
 		policy_posterior(a, 1);
 		/* the reported belief: the current time, averaged over policies */
@@ -850,9 +852,11 @@ void aif_agent_step(struct aif_agent *a, const int *obs, const int *forced, stru
 		}
 	} else {
 		infer_states_fpi(a, obs);
+		t0 = meter_lap(a->meter, METER_STATES, t0);
 		infer_policies_vanilla(a);
 		policy_posterior(a, 0);
 	}
+	t0 = meter_lap(a->meter, METER_POLICIES, t0);
 	if (a->t == 0)
 		memcpy(a->qs_first, a->qs, sizeof(double) * (size_t)a->sum_states);
 	select_action(a, forced, r);
@@ -872,10 +876,15 @@ void aif_agent_step(struct aif_agent *a, const int *obs, const int *forced, stru
 			}
 		}
 	}
-	if (o->learn_A)
-		update_A(a, obs);
-	if (o->learn_B && a->t > 0)
-		update_B(a, o->update_B_previous ? a->last_action : a->action);
+	t0 = meter_lap(a->meter, METER_ACTION, t0);
+	if (o->learn_A || o->learn_B) {
+		if (o->learn_A)
+			update_A(a, obs);
+		if (o->learn_B && a->t > 0)
+			update_B(a, o->update_B_previous ? a->last_action : a->action);
+		meter_lap(a->meter, METER_LEARNING, t0);
+	}
+	meter_count(a->meter, METER_AGENT_STEPS, 1);
 	a->has_action = 1;
 	a->t++;
 }

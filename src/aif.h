@@ -18,6 +18,7 @@
 #define BF_AIF_H
 #include "err.h"
 #include "genmodel.h"
+#include "meter.h"
 #include "rng.h"
 
 struct aif_agent {
@@ -50,6 +51,7 @@ struct aif_agent {
 	 * first policy_len actions and a ring of the last horizon actions */
 	double *lh, *seq, *transB[GENMODEL_MAX_FACTORS], *latest;
 	int *obs_ring, *first_actions, *action_ring;
+	struct meter *meter;        /* set after init to time the step's parts, or NULL */
 };
 
 BF_RESULT int aif_agent_init(struct aif_agent *a, const struct genmodel *g, struct err *e);

@@ -195,7 +195,7 @@ static int exact(struct run *u, struct err *e)
 static int process(struct run *u, struct err *e)
 {
 	const struct thetas_loop l = {"analytic-loglik", "thetas", &u->map, u->o.quiet, u->o.progress,
-				      answer, answer_bad, u};
+				      answer, answer_bad, u, NULL, NULL};
 
 	pack_header(stream_writer_packer(&u->w), u);
 	return thetas_run(&l, &u->r, &u->w, &u->bad, e);

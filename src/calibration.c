@@ -84,6 +84,8 @@ struct level_eval {
 	int threads;
 	const struct calibration_hooks *h;
 	const struct population *from;
+	struct monitor *monitor;
+	double *seconds;          /* per item of a batch, for the monitor */
 	/* the batch */
 	const double *theta, *floor;
 	double *loglik;
@@ -96,9 +98,12 @@ static void eval_one(void *ctx, int worker, long i)
 	double theta[MODEL_MAX_THETA];
 	struct likelihood_result res;
 
+	double t0 = le->monitor ? cli_now() : 0;
 	plan_level_theta(le->lv, le->theta + (size_t)i * (size_t)le->d, theta);
 	likelihood_eval_floor(&le->lik[worker], theta, le->floor ? le->floor[i] : -INFINITY, &res);
 	le->loglik[i] = res.status == LIKELIHOOD_OK ? res.loglik : -INFINITY;
+	if (le->monitor)
+		le->seconds[i] = cli_now() - t0;
 }
 
 static int eval_batch(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
@@ -112,6 +117,8 @@ static int eval_batch(void *ctx, const int *ids, const double *theta, const doub
 	le->loglik = loglik;
 	le->d = d;
 	pool_run(le->threads, n, eval_one, le);
+	for (int i = 0; le->monitor && i < n; i++)
+		monitor_record(le->monitor, le->seconds[i]);
 	if (le->h && le->h->batch)
 		le->h->batch(le->h->ctx, le->lv, le->from, n);
 	return 0;
@@ -123,13 +130,16 @@ struct cmd_eval {
 	const struct plan_level *lv;
 	const struct calibration_hooks *h;
 	const struct population *from;
+	struct meter *meter;
 };
 
 static int cmd_batch(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
 		     double *loglik, struct err *e)
 {
 	struct cmd_eval *ce = ctx;
+	uint64_t t0 = meter_begin(ce->meter);
 	int rc = evalcmd_eval(&ce->ec, ids, theta, floor, n, d, loglik, e);
+	meter_lap(ce->meter, METER_EVALUATOR, t0);
 	if (!rc && ce->h && ce->h->batch)
 		ce->h->batch(ce->h->ctx, ce->lv, ce->from, n);
 	return rc;
@@ -279,7 +289,7 @@ int calibration_run_level(struct calibration *c, int k, const struct calibration
 	struct plan_level *lv = &p->levels[k];
 	struct population cur, next;
 	struct level_eval le = {.lv = lv, .threads = c->threads, .h = h};
-	struct cmd_eval ce = {.lv = lv, .h = h};
+	struct cmd_eval ce = {.lv = lv, .h = h, .meter = c->meters};
 	struct tmcmc_evaluator ev;
 	double t0 = cli_now();
 	long missing = 0;
@@ -304,9 +314,10 @@ int calibration_run_level(struct calibration *c, int k, const struct calibration
 			return err_set(e, ERR_NOMEM, "out of memory");
 		snprintf(cmd, len, ". %s/env && %s", qd, c->eval);
 		evalcmd_init(&ce.ec, cmd, (const char *const *)lv->prior.names, lv->prior.n);
-		ev = (struct tmcmc_evaluator){cmd_batch, &ce};
+		ev = (struct tmcmc_evaluator){cmd_batch, &ce, c->meters};
 	} else {
-		if (!(le.lik = calloc((size_t)c->threads, sizeof *le.lik))) {
+		if (!(le.lik = calloc((size_t)c->threads, sizeof *le.lik)) ||
+		    (c->monitor && !(le.seconds = malloc(sizeof(double) * (size_t)p->samples)))) {
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 			goto out;
 		}
@@ -317,7 +328,10 @@ int calibration_run_level(struct calibration *c, int k, const struct calibration
 			if ((rc = likelihood_init(&le.lik[n_lik], &lv->model, &lv->data, all, lv->model.n_theta, p->cov,
 						  lv->sigma_obs, e)))
 				goto out;
-		ev = (struct tmcmc_evaluator){eval_batch, &le};
+		for (int w = 0; c->meters && w < c->threads; w++)
+			le.lik[w].t.meter = &c->meters[w];
+		le.monitor = c->monitor;
+		ev = (struct tmcmc_evaluator){eval_batch, &le, c->meters};
 	}
 	if ((rc = tmcmc_init(&cur, &lv->prior, (int)p->samples, p->seed, lv->index, &p->tmcmc, e)))
 		goto out;
@@ -348,6 +362,7 @@ out:
 	for (int i = 0; i < n_lik; i++)
 		likelihood_free(&le.lik[i]);
 	free(le.lik);
+	free(le.seconds);
 	free(cmd);
 	population_free(&cur);
 	population_free(&next);

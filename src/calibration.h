@@ -13,6 +13,8 @@
 #ifndef BF_CALIBRATION_H
 #define BF_CALIBRATION_H
 
+#include "meter.h"
+#include "monitor.h"
 #include "plan.h"
 #include "population.h"
 #include "posterior.h"
@@ -35,6 +37,12 @@ struct calibration {
 	struct posterior_summary *sum;
 	double *seconds;           /* per level: wall time */
 	int *done;                 /* per level: post and sum are set */
+	/* instruments, set by the caller after init (NULL: off): one meter
+	 * per thread (meters[0] is the calling thread's, which also times
+	 * the sampler), and a monitor fed the time of each in-process
+	 * likelihood evaluation */
+	struct meter *meters;
+	struct monitor *monitor;
 };
 
 /* threads >= 1; eval and workdir NULL for in-process likelihoods. */

@@ -60,6 +60,15 @@ int cli_parse_double_in(const char *arg, const char *opt, double lo, double hi, 
 		       hi, open & CLI_OPEN_HI ? ')' : ']', arg);
 }
 
+int cli_parse_stats(const char *arg, double *interval, struct err *e)
+{
+	if (!arg) {
+		*interval = CLI_STATS_INTERVAL;
+		return 0;
+	}
+	return cli_parse_double_in(arg, "--stats", 0, INFINITY, 0, interval, e);
+}
+
 int cli_parse_shard(const char *arg, unsigned *i, unsigned *k, struct err *e)
 {
 	char *end;
@@ -180,4 +189,14 @@ void cli_progress_done(struct cli_progress *p, const char *prog, const char *wha
 		return;
 	double dt = cli_now() - p->start;
 	fprintf(stderr, "\r%s: %ld %s in %.2f s\n", prog, p->count, what, dt);
+}
+
+void cli_format_seconds(char *buf, size_t size, double s)
+{
+	if (s < 1e-3)
+		snprintf(buf, size, "%.3g us", s * 1e6);
+	else if (s < 1)
+		snprintf(buf, size, "%.3g ms", s * 1e3);
+	else
+		snprintf(buf, size, "%.3g s", s);
 }

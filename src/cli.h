@@ -27,6 +27,19 @@ BF_RESULT int cli_parse_double(const char *arg, const char *opt, double *out, st
 enum { CLI_OPEN_LO = 1, CLI_OPEN_HI = 2 };
 BF_RESULT int cli_parse_double_in(const char *arg, const char *opt, double lo, double hi, int open, double *out,
 				  struct err *e);
+/* The instruments of a program that does work (meter.h, monitor.h):
+ * --phases FILE writes the run's phase times and counters as JSON, and
+ * --stats[=SECONDS] prints a rolling monitor line at that interval. */
+#define CLI_STATS_INTERVAL 10.0
+#define CLI_USAGE_INSTRUMENTS \
+	"      --phases FILE    time the run's phases (assembly, factorisation, sensitivity,\n" \
+	"                       I/O, sampler, agent step parts) and write them with the\n" \
+	"                       run's counters as JSON to FILE (for profile)\n" \
+	"      --stats[=S]      every S seconds (default 10) print the mean, sd, min and\n" \
+	"                       max time per unit of work and the memory on stderr\n"
+/* The value of --stats: NULL (no '=') is the default interval. */
+BF_RESULT int cli_parse_stats(const char *arg, double *interval, struct err *e);
+
 /* "I/K" with 0 <= I < K. */
 BF_RESULT int cli_parse_shard(const char *arg, unsigned *i, unsigned *k, struct err *e);
 /* A comma-separated list of integers in [lo, hi], sorted and deduplicated
@@ -61,5 +74,9 @@ void cli_progress_done(struct cli_progress *p, const char *prog, const char *wha
 
 /* Monotonic seconds. */
 double cli_now(void);
+
+/* A duration with a unit that suits it, 3 significant digits: "781 us",
+ * "1.21 ms", "2.5 s". */
+void cli_format_seconds(char *buf, size_t size, double s);
 
 #endif

@@ -381,7 +381,7 @@ static int parse_record(const struct genmodel *g, const msgpack_object *rec, int
 
 /* ---- one step ---- */
 
-static int ensure_agent(const struct episodes_options *o, struct episode *ep, struct err *e)
+static int ensure_agent(const struct episodes_options *o, struct episode *ep, int worker, struct err *e)
 {
 	if (ep->agent)
 		return 0;
@@ -391,6 +391,8 @@ static int ensure_agent(const struct episodes_options *o, struct episode *ep, st
 	if (rc) {
 		free(ep->agent);
 		ep->agent = NULL;
+	} else if (o->meters) {
+		ep->agent->meter = &o->meters[worker];
 	}
 	return rc;
 }
@@ -439,6 +441,13 @@ static int timing_add(struct episodes_timing *tm, double s)
 	return 0;
 }
 
+/* A step's time, for --timing and --stats, in output order. */
+static int step_done(const struct episodes_options *o, struct episodes_timing *tm, double s)
+{
+	monitor_record(o->monitor, s);
+	return timing_add(tm, s);
+}
+
 void episodes_timing_free(struct episodes_timing *t)
 {
 	free(t->seconds);
@@ -456,6 +465,16 @@ static void progress(const struct episodes_options *o, long k)
 {
 	if (o->progress)
 		cli_progress_add(o->progress, k, o->prog, "steps");
+}
+
+/* A bad record: said on stderr, answered with its status, counted. */
+static void answer_bad(const struct episodes_options *o, const struct stream_reader *r, long record,
+		       const struct obsrec *x, msgpack_packer *pk, int *bad)
+{
+	report_bad(o, r, record, x);
+	pack_bad(pk, x, record);
+	*bad = 1;
+	meter_count(o->meters, METER_BAD, 1);
 }
 
 /* Is this record ours under --shard? */
@@ -481,13 +500,12 @@ static int stream_one(const struct episodes_options *o, struct table *t, struct 
 	x->episode = ep ? ep->index : -1;
 	if (!ours(o, x, r->record))
 		return 0;
+	meter_count(o->meters, METER_RECORDS, 1);
 	if (x->bad) {
-		report_bad(o, r, r->record, x);
-		pack_bad(pk, x, r->record);
-		*bad = 1;
-	} else if ((rc = ensure_agent(o, ep, e))) {
+		answer_bad(o, r, r->record, x, pk, bad);
+	} else if ((rc = ensure_agent(o, ep, 0, e))) {
 		return rc;
-	} else if (timing_add(tm, run_step(o, ep, x->obs, x->has_action ? x->action : NULL, x->reset, NULL, pk))) {
+	} else if (step_done(o, tm, run_step(o, ep, x->obs, x->has_action ? x->action : NULL, x->reset, NULL, pk))) {
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
 	if ((rc = stream_writer_flush(w, o->unbuffered, e)))
@@ -529,11 +547,10 @@ struct batch {
 
 static void batch_episode(void *ctx, int worker, long item)
 {
-	(void)worker;
 	struct batch *b = ctx;
 	struct episode *ep = &b->t.eps[b->todo[item]];
 
-	if ((ep->rc = ensure_agent(b->o, ep, &ep->err)))
+	if ((ep->rc = ensure_agent(b->o, ep, worker, &ep->err)))
 		return;
 	for (long k = 0; k < ep->n_recs; k++) {
 		struct obsrec *x = &b->recs[ep->recs[k]];
@@ -618,13 +635,12 @@ static int filter_batch(const struct episodes_options *o, struct stream_reader *
 		struct obsrec *x = &b.recs[i];
 		if (!ours(o, x, i + 1))
 			continue;
+		meter_count(o->meters, METER_RECORDS, 1);
 		if (x->bad) {
-			report_bad(o, r, i + 1, x);
-			pack_bad(pk, x, i + 1);
-			*bad = 1;
+			answer_bad(o, r, i + 1, x, pk, bad);
 		} else {
 			stream_writer_write(w, x->out.data, x->out.size);
-			if (timing_add(tm, x->seconds))
+			if (step_done(o, tm, x->seconds))
 				rc = err_set(e, ERR_NOMEM, "out of memory");
 		}
 		if (!rc)
@@ -659,9 +675,10 @@ struct loop {
 	struct err *errs;
 	struct stream_writer *w;  /* one thread: write as we go */
 	long *todo;               /* threads: our episodes */
+	struct episodes_timing *tm;
 };
 
-static int loop_episode(const struct loop *l, long k, msgpack_packer *pk, struct err *e)
+static int loop_episode(const struct loop *l, long k, int worker, msgpack_packer *pk, struct err *e)
 {
 	const struct episodes_options *o = l->o;
 	struct episode ep;
@@ -674,7 +691,7 @@ static int loop_episode(const struct loop *l, long k, msgpack_packer *pk, struct
 	if (pack_id(&id, &ep.id, &ep.id_len))
 		return err_set(e, ERR_NOMEM, "out of memory");
 	ep.index = k;
-	if ((rc = ensure_agent(o, &ep, e)))
+	if ((rc = ensure_agent(o, &ep, worker, e)))
 		goto done;
 	rng_init(&r, rng_key_bytes(rng_key(0x776f726c64ULL /* "world" */, o->seed), ep.id, ep.id_len));
 	env_reset(&v, &r, obs);
@@ -683,7 +700,9 @@ static int loop_episode(const struct loop *l, long k, msgpack_packer *pk, struct
 		memcpy(state, v.state, sizeof state);
 		l->seconds[k * l->n_steps + t] = run_step(o, &ep, obs, NULL, 0, state, pk);
 		if (l->w) {
-			if ((rc = stream_writer_flush(l->w, o->unbuffered, e)))
+			if (step_done(o, l->tm, l->seconds[k * l->n_steps + t]))
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+			if (rc || (rc = stream_writer_flush(l->w, o->unbuffered, e)))
 				goto done;
 			progress(o, 1);
 		}
@@ -700,20 +719,19 @@ done:
 
 static void loop_worker(void *ctx, int worker, long item)
 {
-	(void)worker;
 	struct loop *l = ctx;
 	long k = l->todo[item];
 	msgpack_packer pk;
 
 	msgpack_sbuffer_init(&l->out[k]);
 	msgpack_packer_init(&pk, &l->out[k], msgpack_sbuffer_write);
-	l->rc[k] = loop_episode(l, k, &pk, &l->errs[k]);
+	l->rc[k] = loop_episode(l, k, worker, &pk, &l->errs[k]);
 }
 
 int episodes_closed_loop(const struct episodes_options *o, const struct env *world, long n_episodes, long n_steps,
 			 struct stream_writer *w, struct episodes_timing *tm, struct err *e)
 {
-	struct loop l = {o, world, n_steps, NULL, NULL, NULL, NULL, NULL, NULL};
+	struct loop l = {o, world, n_steps, NULL, NULL, NULL, NULL, NULL, NULL, tm};
 	int rc = 0;
 	long n_todo = 0;
 
@@ -723,7 +741,7 @@ int episodes_closed_loop(const struct episodes_options *o, const struct env *wor
 		l.w = w;
 		for (long k = 0; !rc && k < n_episodes; k++)
 			if (o->shard_k <= 1 || (unsigned long)(k % (long)o->shard_k) == o->shard_i)
-				rc = loop_episode(&l, k, stream_writer_packer(w), e);
+				rc = loop_episode(&l, k, 0, stream_writer_packer(w), e);
 	} else {
 		l.out = calloc((size_t)n_episodes, sizeof *l.out);
 		l.rc = calloc((size_t)n_episodes, sizeof *l.rc);
@@ -747,6 +765,9 @@ int episodes_closed_loop(const struct episodes_options *o, const struct env *wor
 				stream_writer_write(w, l.out[k].data, l.out[k].size);
 				rc = stream_writer_flush(w, 0, e);
 				progress(o, n_steps);
+				for (long t = 0; !rc && t < n_steps; t++)
+					if (step_done(o, tm, l.seconds[k * n_steps + t]))
+						rc = err_set(e, ERR_NOMEM, "out of memory");
 			}
 			for (long k = 0; k < n_episodes; k++)
 				msgpack_sbuffer_destroy(&l.out[k]);
@@ -756,11 +777,6 @@ int episodes_closed_loop(const struct episodes_options *o, const struct env *wor
 		free(l.errs);
 		free(l.todo);
 	}
-	for (long k = 0; !rc && tm && k < n_episodes; k++)
-		if (o->shard_k <= 1 || (unsigned long)(k % (long)o->shard_k) == o->shard_i)
-			for (long t = 0; t < n_steps; t++)
-				if (timing_add(tm, l.seconds[k * n_steps + t]))
-					rc = err_set(e, ERR_NOMEM, "out of memory");
 	free(l.seconds);
 	return rc;
 }

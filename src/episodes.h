@@ -23,6 +23,8 @@
 #include "env.h"
 #include "err.h"
 #include "genmodel.h"
+#include "meter.h"
+#include "monitor.h"
 #include "stream.h"
 
 struct episodes_options {
@@ -35,6 +37,8 @@ struct episodes_options {
 	int quiet;            /* do not report bad records one by one */
 	const char *prog;     /* for messages */
 	struct cli_progress *progress; /* counts steps written, or NULL */
+	struct meter *meters;  /* one per thread to time the agents' steps, or NULL */
+	struct monitor *monitor; /* gets each step's time (--stats), or NULL */
 };
 
 /* Wall time of each agent step (infer_states, infer_policies, the action

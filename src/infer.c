@@ -18,6 +18,8 @@
 
 #include "calibration.h"
 #include "cli.h"
+#include "meter.h"
+#include "monitor.h"
 #include "plan.h"
 #include "pool.h"
 #include "posterior.h"
@@ -53,6 +55,7 @@ static const char usage[] =
 	"      --make-rules     print the plan's levels and their order as Make rules\n"
 	"                       (with --from DIR; pipelines/calibrate.mk includes them)\n"
 	"  -v, --verbose        a line per stage on stderr (as tmcmc-stage -v)\n"
+	CLI_USAGE_INSTRUMENTS
 	"  -z, --compress       gzip the output streams\n"
 	"      --progress       show progress on stderr even when it is not a terminal\n"
 	"  -q, --quiet          no progress, no summary tables (--json still prints)\n"
@@ -63,7 +66,8 @@ static const char usage[] =
 
 static const char synopsis[] = "PLAN.json [-o POSTERIOR] [-j N] [options]";
 
-enum { OPT_EVERY = 256, OPT_WORKDIR, OPT_JSON, OPT_FROM, OPT_SETUP, OPT_MAKE_RULES, OPT_PROGRESS, OPT_VERSION };
+enum { OPT_EVERY = 256, OPT_WORKDIR, OPT_JSON, OPT_FROM, OPT_SETUP, OPT_MAKE_RULES, OPT_PROGRESS, OPT_VERSION, OPT_PHASES,
+       OPT_STATS };
 
 static const struct option longopts[] = {
 	{"output", required_argument, NULL, 'o'},
@@ -79,6 +83,8 @@ static const struct option longopts[] = {
 	{"compress", no_argument, NULL, 'z'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"phases", required_argument, NULL, OPT_PHASES},
+	{"stats", optional_argument, NULL, OPT_STATS},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -86,9 +92,10 @@ static const struct option longopts[] = {
 };
 
 struct options {
-	const char *plan, *out, *predictive, *eval, *workdir, *from, *setup;
+	const char *plan, *out, *predictive, *eval, *workdir, *from, *setup, *phases;
 	long threads, every;
-	int json, make_rules, compress, progress, quiet, verbose;
+	int json, make_rules, compress, progress, quiet, verbose, stats;
+	double stats_interval;
 };
 
 static int parse_options(int argc, char **argv, struct options *o, struct err *e)
@@ -112,6 +119,11 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		case 'z': o->compress = 1; break;
 		case 'v': o->verbose = 1; break;
 		case OPT_PROGRESS: o->progress = 1; break;
+		case OPT_PHASES: o->phases = optarg; break;
+		case OPT_STATS:
+			rc = cli_parse_stats(optarg, &o->stats_interval, e);
+			o->stats = 1;
+			break;
 		case 'q': o->quiet = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case OPT_VERSION: cli_print_version("infer"); exit(0);
@@ -137,6 +149,11 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		return err_set(e, ERR_INPUT, "'--workdir' goes with '--eval'");
 	if (o->from && o->eval)
 		return err_set(e, ERR_INPUT, "'--from' reads finished levels: it evaluates nothing ('--eval')");
+	if (o->stats && (o->eval || o->from || o->setup || o->make_rules))
+		return err_set(e, ERR_INPUT, "'--stats' times the likelihoods infer evaluates itself: not with '%s'",
+			       o->eval ? "--eval" : o->from ? "--from" : "--setup");
+	if (o->phases && (o->from || o->setup || o->make_rules))
+		return err_set(e, ERR_INPUT, "'--phases' times a calibration: not with '--from'");
 	if (o->every && !o->predictive)
 		return err_set(e, ERR_INPUT, "'--every' goes with '-p FILE'");
 	return 0;
@@ -396,6 +413,18 @@ static int write_outputs(const struct options *o, struct calibration *c, struct 
 	return rc;
 }
 
+/* --phases: the threads' meters and the run's shape. */
+static int write_phases(const struct options *o, const struct plan *pl, struct meter *meters, struct err *e)
+{
+	json_t *x = json_pack("{s:I,s:I,s:I}", "threads", (json_int_t)o->threads, "levels", (json_int_t)pl->n_levels,
+			      "samples", (json_int_t)pl->samples);
+	if (!x)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int rc = meter_write(meters, (int)o->threads, o->phases, "infer", x, e);
+	json_decref(x);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -403,6 +432,8 @@ int main(int argc, char **argv)
 	struct calibration c;
 	struct err e = {0};
 	char tmpbuf[4096], *workdir = NULL;
+	struct meter *meters = NULL;
+	struct monitor monitor;
 	int rc;
 
 	cli_init();
@@ -434,6 +465,13 @@ int main(int argc, char **argv)
 	}
 	if ((rc = calibration_init(&c, &pl, (int)o.threads, o.eval, workdir, &e)))
 		goto done;
+	if (o.phases && (rc = meter_init_threads(&meters, (int)o.threads, &e)))
+		goto done;
+	c.meters = meters;
+	if (o.stats) {
+		monitor_init(&monitor, "infer", "evaluations", o.stats_interval);
+		c.monitor = &monitor;
+	}
 	if (o.make_rules) {
 		make_rules(&o, &pl);
 		goto done;
@@ -471,6 +509,10 @@ int main(int argc, char **argv)
 		rc = print_json(&c, &e);
 	if (!rc && fflush(stdout))
 		rc = err_set(&e, ERR_RUNTIME, "cannot write the summary: %s", strerror(errno));
+	if (!rc && o.stats)
+		monitor_done(&monitor);
+	if (!rc && o.phases)
+		rc = write_phases(&o, &pl, meters, &e);
 done:
 	if (rc)
 		fprintf(stderr, "infer: %s\n", e.msg);
@@ -490,5 +532,6 @@ done:
 	}
 	calibration_free(&c);
 	plan_free(&pl);
+	free(meters);
 	return rc ? err_exit_status(rc) : 0;
 }

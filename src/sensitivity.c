@@ -12,7 +12,9 @@
 
 #include "cli.h"
 #include "likelihood.h"
+#include "meter.h"
 #include "model.h"
+#include "monitor.h"
 #include "mpjson.h"
 #include "stream.h"
 #include "thetas.h"
@@ -47,6 +49,7 @@ static const char usage[] =
 	"      --set LIST       fix parameters the thetas do not carry, e.g. a11=0.8,b1=0.1;\n"
 	"                       the theta stream's header names the ones it carries\n"
 	"      --shard I/K      handle only records whose index is I mod K\n"
+	CLI_USAGE_INSTRUMENTS
 	"      --progress       show progress on stderr even when it is not a terminal\n"
 	"  -q, --quiet          no progress; bad records are not reported one by one\n"
 	"                       (they still get a status record and exit status 2)\n"
@@ -56,7 +59,8 @@ static const char usage[] =
 	"Exit status: 0 success, 1 run-time failure, 2 bad input or usage.\n";
 
 enum { OPT_COV = 256, OPT_ALEATORY, OPT_EVERY, OPT_STEPS, OPT_JACOBIAN, OPT_METHOD, OPT_FD_STEP, OPT_DATA,
-       OPT_SIGMA_OBS, OPT_SHARD, OPT_SET, OPT_PROGRESS, OPT_VERSION };
+       OPT_SIGMA_OBS, OPT_SHARD, OPT_SET, OPT_PROGRESS, OPT_VERSION, OPT_PHASES,
+       OPT_STATS };
 
 static const struct option longopts[] = {
 	{"model", required_argument, NULL, 'm'},
@@ -77,13 +81,16 @@ static const struct option longopts[] = {
 	{"shard", required_argument, NULL, OPT_SHARD},
 	{"set", required_argument, NULL, OPT_SET},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"phases", required_argument, NULL, OPT_PHASES},
+	{"stats", optional_argument, NULL, OPT_STATS},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
 };
 
 struct options {
-	const char *model, *in, *out, *aleatory, *data, *set;
-	int compress, quiet, progress, jacobian, fd;
+	const char *model, *in, *out, *aleatory, *data, *set, *phases;
+	int compress, quiet, progress, jacobian, fd, stats;
+	double stats_interval;
 	long every;
 	int *steps, n_steps;
 	double cov, fd_step, sigma_obs;
@@ -142,6 +149,11 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 			break;
 		case OPT_SHARD: rc = cli_parse_shard(optarg, &o->shard_i, &o->shard_k, e); break;
 		case OPT_PROGRESS: o->progress = 1; break;
+		case OPT_PHASES: o->phases = optarg; break;
+		case OPT_STATS:
+			rc = cli_parse_stats(optarg, &o->stats_interval, e);
+			o->stats = 1;
+			break;
 		default: return cli_bad_option(c, argv, e);
 		}
 		if (rc)
@@ -182,6 +194,8 @@ struct run {
 	struct likelihood_data data;
 	struct likelihood *l;
 	int bad; /* some record was bad: exit 2 at the end */
+	struct meter meter, *mp;  /* mp: &meter with --phases */
+	struct monitor monitor;
 };
 
 static void pack_names(msgpack_packer *pk, const struct model *m, const int *idx, int n)
@@ -330,9 +344,15 @@ static void answer_bad(void *ctx, msgpack_packer *pk, const msgpack_object *id, 
 
 static int process(struct run *u, struct err *e)
 {
-	const struct thetas_loop l = {"sensitivity", "thetas", &u->map, u->o.quiet, u->o.progress,
-				      answer, answer_bad, u};
+	const struct thetas_loop l = {"sensitivity", "thetas", &u->map, u->o.quiet, u->o.progress, answer,
+				      answer_bad, u, u->mp, u->o.stats ? &u->monitor : NULL};
 
+	if (u->t)
+		u->t->meter = u->mp;
+	if (u->l)
+		u->l->t.meter = u->mp;
+	u->r.meter = u->w.meter = u->mp;
+	monitor_init(&u->monitor, "sensitivity", u->o.data ? "evaluations" : "thetas", u->o.stats_interval);
 	pack_header(stream_writer_packer(&u->w), u);
 	return thetas_run(&l, &u->r, &u->w, &u->bad, e);
 }
@@ -401,9 +421,14 @@ static int run_all(struct run *u, struct err *e)
 	    (rc = u->o.data ? setup_likelihood(u, e) : setup_moments(u, e)) ||
 	    (rc = thetas_open(&u->r, u->o.in, u->o.shard_i, u->o.shard_k,
 				(const char *const *)u->m.names, u->m.n_theta, u->o.set, &u->map, e)) ||
-	    (rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)) || (rc = process(u, e)))
+	    (rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)) || (rc = process(u, e)) ||
+	    (rc = stream_writer_commit(&u->w, e)))
 		return rc;
-	return stream_writer_commit(&u->w, e);
+	if (u->o.stats)
+		monitor_done(&u->monitor);
+	if (u->o.data)
+		meter_count(u->mp, METER_EVALUATIONS, u->mp ? u->mp->count[METER_RECORDS] - u->mp->count[METER_BAD] : 0);
+	return u->o.phases ? meter_write(&u->meter, 1, u->o.phases, "sensitivity", NULL, e) : 0;
 }
 
 int main(int argc, char **argv)
@@ -415,11 +440,13 @@ int main(int argc, char **argv)
 	cli_init();
 	memset(&u, 0, sizeof u);
 	u.w.fd = -1;
+	meter_init(&u.meter);
 	if ((rc = parse_options(argc, argv, &u.o, &e))) {
 		cli_option_error("sensitivity", "-m MODEL.json [options]", rc, &e);
 		free(u.o.steps);
 		return err_exit_status(rc);
 	}
+	u.mp = u.o.phases ? &u.meter : NULL;
 	rc = run_all(&u, &e);
 	if (rc)
 		fprintf(stderr, "sensitivity: %s\n", e.msg);

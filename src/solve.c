@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "meter.h"
 #include "model.h"
+#include "monitor.h"
 #include "mpjson.h"
 #include "rng.h"
 #include "solver.h"
@@ -40,6 +42,7 @@ static const char usage[] =
 	"      --set LIST       fix parameters the thetas do not carry, e.g. a11=0.8,b1=0.1;\n"
 	"                       the theta stream's header names the ones it carries\n"
 	"      --shard I/K      handle only records whose index is I mod K\n"
+	CLI_USAGE_INSTRUMENTS
 	"      --progress       show progress on stderr even when it is not a terminal\n"
 	"  -q, --quiet          no progress; bad records are not reported one by one\n"
 	"                       (they still get a status record and exit status 2)\n"
@@ -49,7 +52,7 @@ static const char usage[] =
 	"Exit status: 0 success, 1 run-time failure, 2 bad input or usage.\n";
 
 enum { OPT_EVERY = 256, OPT_STEPS, OPT_OBSERVABLES, OPT_OBSERVE, OPT_NOISE, OPT_SEED, OPT_ALEATORY,
-       OPT_SHARD, OPT_SET, OPT_PROGRESS, OPT_VERSION };
+       OPT_SHARD, OPT_SET, OPT_PROGRESS, OPT_VERSION, OPT_PHASES, OPT_STATS };
 
 static const struct option longopts[] = {
 	{"model", required_argument, NULL, 'm'},
@@ -68,13 +71,16 @@ static const struct option longopts[] = {
 	{"shard", required_argument, NULL, OPT_SHARD},
 	{"set", required_argument, NULL, OPT_SET},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"phases", required_argument, NULL, OPT_PHASES},
+	{"stats", optional_argument, NULL, OPT_STATS},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
 };
 
 struct options {
-	const char *model, *in, *out, *set;
-	int compress, quiet, progress, observables;
+	const char *model, *in, *out, *set, *phases;
+	int compress, quiet, progress, observables, stats;
+	double stats_interval;
 	long every, observe, seed;
 	int *steps, n_steps;
 	double noise, aleatory;
@@ -127,6 +133,11 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		case OPT_SHARD: rc = cli_parse_shard(optarg, &o->shard_i, &o->shard_k, e); break;
 		case OPT_SET: o->set = optarg; break;
 		case OPT_PROGRESS: o->progress = 1; break;
+		case OPT_PHASES: o->phases = optarg; break;
+		case OPT_STATS:
+			rc = cli_parse_stats(optarg, &o->stats_interval, e);
+			o->stats = 1;
+			break;
 		default: return cli_bad_option(c, argv, e);
 		}
 		if (rc)
@@ -211,6 +222,8 @@ struct run {
 	int *save, n_save;
 	double *rows, *phibar;
 	int bad; /* some record was bad: exit 2 at the end */
+	struct meter meter, *mp;  /* mp: &meter with --phases */
+	struct monitor monitor;
 };
 
 static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta,
@@ -223,10 +236,12 @@ static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, cons
 
 	if (u->o.observe) {
 		struct trajectory_observation ob = {u->o.noise, u->o.aleatory, id_key((uint64_t)u->o.seed, id)};
+		u->s->meter = u->mp;
 		trajectory_observe(u->s, m, theta, u->save, u->n_save, &ob, u->rows, u->phibar, &out);
 		trajectory_pack_data(pk, m, id, u->save, u->n_save, u->phibar, u->o.noise, &out);
 	} else {
 		solver_init(u->s, m, theta);
+		u->s->meter = u->mp;
 		solver_run(u->s, u->save, u->n_save, u->rows, &out);
 		trajectory_pack(pk, m, id, theta, &out, u->save, u->rows, u->o.observables);
 	}
@@ -240,9 +255,11 @@ static void answer_bad(void *ctx, msgpack_packer *pk, const msgpack_object *id, 
 
 static int process(struct run *u, struct err *e)
 {
-	const struct thetas_loop l = {"solve", "trajectories", &u->map, u->o.quiet, u->o.progress,
-				      answer, answer_bad, u};
+	const struct thetas_loop l = {"solve", "trajectories", &u->map, u->o.quiet, u->o.progress, answer,
+				      answer_bad, u, u->mp, u->o.stats ? &u->monitor : NULL};
 
+	u->r.meter = u->w.meter = u->mp;
+	monitor_init(&u->monitor, "solve", "trajectories", u->o.stats_interval);
 	pack_header(stream_writer_packer(&u->w), &u->o, &u->m);
 	return thetas_run(&l, &u->r, &u->w, &u->bad, e);
 }
@@ -256,15 +273,17 @@ int main(int argc, char **argv)
 	cli_init();
 	memset(&u, 0, sizeof u);
 	u.w.fd = -1;
+	meter_init(&u.meter);
 	if ((rc = parse_options(argc, argv, &u.o, &e))) {
 		cli_option_error("solve", "-m MODEL.json [options]", rc, &e);
 		free(u.o.steps);
 		return err_exit_status(rc);
 	}
+	u.mp = u.o.phases ? &u.meter : NULL;
 	if ((rc = model_load(&u.m, u.o.model, &e)) ||
 	    (rc = save_steps(&u.o, &u.m, &u.save, &u.n_save, &e)))
 		goto done;
-	if (!(u.s = malloc(sizeof *u.s)) ||
+	if (!(u.s = calloc(1, sizeof *u.s)) ||
 	    !(u.rows = malloc(sizeof(double) * (size_t)u.n_save * (size_t)model_state_size(&u.m))) ||
 	    !(u.phibar = malloc(sizeof(double) * (size_t)u.n_save * (size_t)u.m.species))) {
 		rc = err_set(&e, ERR_NOMEM, "out of memory");
@@ -275,6 +294,10 @@ int main(int argc, char **argv)
 	    (rc = stream_writer_open(&u.w, u.o.out, u.o.compress, &e)) || (rc = process(&u, &e)) ||
 	    (rc = stream_writer_commit(&u.w, &e)))
 		goto done;
+	if (u.o.stats)
+		monitor_done(&u.monitor);
+	if (u.o.phases)
+		rc = meter_write(&u.meter, 1, u.o.phases, "solve", NULL, &e);
 done:
 	if (rc)
 		fprintf(stderr, "solve: %s\n", e.msg);

@@ -31,6 +31,7 @@ void solver_init(struct solver *s, const struct model *m, const double *theta)
 {
 	s->m = m;
 	s->dim = model_state_size(m);
+	s->meter = NULL;
 	residual_params_init(&s->p, m, theta);
 }
 
@@ -64,6 +65,7 @@ static inline enum solver_status newton_n(struct solver *s, int n, const double 
 	double y[LINALG_MAX], dx[LINALG_MAX];
 
 	for (int it = 0;; it++) {
+		uint64_t t0 = meter_begin(s->meter);
 		residual_eval_n(&s->p, n, g, g_prev, Q);
 		double norm = 0, sum = 0;
 		for (int i = 0; i < d; i++) {
@@ -72,21 +74,24 @@ static inline enum solver_status newton_n(struct solver *s, int n, const double 
 			sum += a; /* NaN anywhere makes the sum NaN; the max skips it */
 		}
 		*iters = it;
-		if (!isfinite(sum))
-			return SOLVER_NONFINITE;
-		if (norm < tol)
-			return SOLVER_OK;
-		if (it == max_it)
-			return SOLVER_NO_CONVERGENCE;
+		if (!isfinite(sum) || norm < tol || it == max_it) {
+			meter_lap(s->meter, METER_ASSEMBLY, t0);
+			return !isfinite(sum) ? SOLVER_NONFINITE : norm < tol ? SOLVER_OK : SOLVER_NO_CONVERGENCE;
+		}
 		residual_reduced_jacobian_n(&s->p, n, g, g_prev, J, &s->a0);
-		if (linalg_lu_factor_n(J, 2 * n, s->piv))
+		t0 = meter_lap(s->meter, METER_ASSEMBLY, t0);
+		int singular = linalg_lu_factor_n(J, 2 * n, s->piv);
+		if (!singular) {
+			residual_reduce_rhs(&s->p, n, s->a0, Q, y);
+			linalg_lu_solve_n(J, 2 * n, s->piv, y);
+			residual_expand(n, s->a0, Q, y, dx);
+			for (int i = 0; i < d; i++)
+				g[i] -= dx[i];
+			clamp(g, n);
+		}
+		meter_lap(s->meter, METER_FACTOR, t0);
+		if (singular)
 			return SOLVER_SINGULAR;
-		residual_reduce_rhs(&s->p, n, s->a0, Q, y);
-		linalg_lu_solve_n(J, 2 * n, s->piv, y);
-		residual_expand(n, s->a0, Q, y, dx);
-		for (int i = 0; i < d; i++)
-			g[i] -= dx[i];
-		clamp(g, n);
 	}
 }
 
@@ -150,6 +155,10 @@ void solver_run_hooked(struct solver *s, const int *save, int n_save, double *ou
 		g = t;
 	}
 	o->saved = r;
+	if (s->meter) {
+		meter_count(s->meter, METER_STEPS, o->status == SOLVER_OK ? last : o->step);
+		meter_count(s->meter, METER_NEWTON, o->newton_iterations);
+	}
 }
 
 const char *solver_status_string(enum solver_status st)

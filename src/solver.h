@@ -10,11 +10,14 @@
  * (x_k - x_{k-1})/dt; about 1e-10 when dt = 1e-5), cannot be met in double
  * precision and is raised to that floor. A struct solver
  * holds all workspace: stepping allocates nothing. One solver per thread.
+ * Its meter (meter.h), NULL after solver_init, may be set to time the
+ * assembly and the factorisation of each Newton iteration.
  */
 #ifndef BF_SOLVER_H
 #define BF_SOLVER_H
 
 #include "linalg.h"
+#include "meter.h"
 #include "residual.h"
 
 #define SOLVER_CLAMP 1e-8
@@ -37,6 +40,7 @@ struct solver {
 	double J[LINALG_MAX * LINALG_MAX];
 	int piv[LINALG_MAX];
 	double a0;
+	struct meter *meter;     /* NULL (solver_init): not timed */
 };
 
 struct solver_outcome {

@@ -370,7 +370,10 @@ int stream_reader_next(struct stream_reader *r, const msgpack_object **rec, stru
 		r->parked = NULL;
 		return rc;
 	}
-	return next_raw(r, rec, e);
+	uint64_t t0 = meter_begin(r->meter);
+	int rc = next_raw(r, rec, e);
+	meter_lap(r->meter, METER_READ, t0);
+	return rc;
 }
 
 const msgpack_object *stream_reader_header(const struct stream_reader *r)
@@ -545,6 +548,7 @@ int stream_writer_open(struct stream_writer *w, const char *path, int compress, 
 static int write_all(struct stream_writer *w)
 {
 	size_t off = 0;
+	uint64_t t0 = meter_begin(w->meter);
 
 	if (w->gz) {
 		while (off < w->len) {
@@ -553,6 +557,7 @@ static int write_all(struct stream_writer *w)
 				int zerr;
 				gzerror(w->gz, &zerr);
 				w->error = zerr == Z_ERRNO && errno ? errno : EIO;
+				meter_lap(w->meter, METER_WRITE, t0);
 				return -1;
 			}
 			off += chunk;
@@ -564,12 +569,14 @@ static int write_all(struct stream_writer *w)
 				if (errno == EINTR)
 					continue;
 				w->error = errno;
+				meter_lap(w->meter, METER_WRITE, t0);
 				return -1;
 			}
 			off += (size_t)n;
 		}
 	}
 	w->len = 0;
+	meter_lap(w->meter, METER_WRITE, t0);
 	return 0;
 }
 
@@ -584,12 +591,25 @@ int stream_writer_flush(struct stream_writer *w, int force, struct err *e)
 	return 0;
 }
 
+static int finish(struct stream_writer *w, struct err *e);
+
 int stream_writer_commit(struct stream_writer *w, struct err *e)
 {
 	int rc = stream_writer_flush(w, 1, e);
 
 	if (rc)
 		return rc;
+	/* closing (the gzip trailer, fsync) is writing too */
+	uint64_t t0 = meter_begin(w->meter);
+	rc = finish(w, e);
+	meter_lap(w->meter, METER_WRITE, t0);
+	return rc;
+}
+
+static int finish(struct stream_writer *w, struct err *e)
+{
+	int rc;
+
 	if (w->gz) {
 		int zrc = gzclose(w->gz);
 		w->gz = NULL;

@@ -29,6 +29,7 @@
 #include <zlib.h>
 
 #include "err.h"
+#include "meter.h"
 
 #define STREAM_VERSION 1
 #define STREAM_MAX_ARRAY 100000000u /* sanity bound on any array we index */
@@ -52,6 +53,7 @@ struct stream_reader {
 	int eof;
 	int dead;                /* an error was returned: nothing more is read */
 	void *parked;           /* the first record, read ahead by peek_header */
+	struct meter *meter;     /* set after opening to time reading, or NULL */
 };
 
 /* Open path ("-" or NULL: stdin) for reading. */
@@ -114,6 +116,7 @@ struct stream_writer {
 	int error;               /* sticky errno of the first failed write */
 	int nomem;
 	msgpack_packer pk;
+	struct meter *meter;     /* set after opening to time writing, or NULL */
 };
 
 /* Open path ("-" or NULL: stdout); compress with gzip when `compress`.

@@ -160,6 +160,7 @@ int thetas_run(const struct thetas_loop *l, struct stream_reader *r, struct stre
 			if (!l->quiet)
 				fprintf(stderr, "%s: %s\n", l->prog, re.msg);
 			*bad = 1;
+			meter_count(l->meter, METER_BAD, 1);
 			continue;
 		}
 		msgpack_object idnum;
@@ -170,12 +171,17 @@ int thetas_run(const struct thetas_loop *l, struct stream_reader *r, struct stre
 				fprintf(stderr, "%s: %s\n", l->prog, re.msg);
 			l->bad(l->ctx, pk, id, re.msg);
 			*bad = 1;
+			meter_count(l->meter, METER_BAD, 1);
 		} else {
 			memcpy(theta, l->map->fixed, sizeof theta);
 			for (int k = 0; k < l->map->n_in; k++)
 				theta[l->map->index[k]] = in[k];
+			double t0 = l->monitor ? cli_now() : 0;
 			l->answer(l->ctx, pk, id, theta, rec);
+			if (l->monitor)
+				monitor_record(l->monitor, cli_now() - t0);
 		}
+		meter_count(l->meter, METER_RECORDS, 1);
 		if ((rc = stream_writer_flush(w, 0, e)))
 			return rc;
 		cli_progress_tick(&prog, l->prog, l->what);

@@ -13,7 +13,9 @@
 #ifndef BF_THETAS_H
 #define BF_THETAS_H
 
+#include "meter.h"
 #include "model.h"
+#include "monitor.h"
 #include "stream.h"
 
 /* How a record's numbers become the model's theta. */
@@ -34,6 +36,8 @@ struct thetas_loop {
 		       const msgpack_object *rec);
 	void (*bad)(void *ctx, msgpack_packer *pk, const msgpack_object *id, const char *why);
 	void *ctx;
+	struct meter *meter;     /* counts records (and bad ones), or NULL */
+	struct monitor *monitor; /* gets each answer's wall time (--stats), or NULL */
 };
 
 /* Open the theta stream at path (NULL or "-": stdin) for parameters

@@ -58,6 +58,9 @@ static const char usage[] =
 	"  -o, --output FILE    the next population (default: stdout), written atomically\n"
 	"  -z, --compress       gzip the output\n"
 	"  -v, --verbose        a summary line per stage on stderr, with timings\n"
+	"      --phases FILE    time the stage's own work (sampler), the evaluator and\n"
+	"                       the output, and write them with the stage's counters, beta\n"
+	"                       and acceptance as JSON to FILE (for profile)\n"
 	"      --progress       show progress on stderr even when it is not a terminal\n"
 	"  -q, --quiet          no messages but errors\n"
 	"  -h, --help           this help\n"
@@ -70,7 +73,7 @@ static const char synopsis[] = "--init --prior PRIOR -N COUNT | --eval CMD [opti
 
 enum { OPT_INIT = 256, OPT_PRIOR, OPT_SEED, OPT_LEVEL, OPT_TARGET_ESS, OPT_MIN_DBETA, OPT_LOGL_SCALE, OPT_SCALE,
        OPT_FIXED_SCALE, OPT_TARGET_ACC, OPT_RESAMPLE, OPT_CHAIN_STEPS, OPT_MAX_CHAIN_STEPS, OPT_DECORRELATION,
-       OPT_PROGRESS, OPT_VERSION };
+       OPT_PROGRESS, OPT_VERSION, OPT_PHASES };
 
 static const struct option longopts[] = {
 	{"init", no_argument, NULL, OPT_INIT},
@@ -94,6 +97,7 @@ static const struct option longopts[] = {
 	{"compress", no_argument, NULL, 'z'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"phases", required_argument, NULL, OPT_PHASES},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -102,7 +106,7 @@ static const struct option longopts[] = {
 
 struct options {
 	int init, compress, verbose, quiet, progress;
-	const char *prior, *eval, *in, *out;
+	const char *prior, *eval, *in, *out, *phases;
 	long n, level;
 	unsigned long long seed;
 	int seed_set, level_set, stage_opts, auto_opts;
@@ -179,6 +183,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		case 'z': o->compress = 1; break;
 		case 'v': o->verbose = 1; break;
 		case OPT_PROGRESS: o->progress = 1; break;
+		case OPT_PHASES: o->phases = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case OPT_VERSION: cli_print_version("tmcmc-stage"); exit(0);
@@ -213,14 +218,17 @@ struct run {
 	struct prior prior;
 	struct population in, out;
 	struct stream_writer w;
+	struct meter meter, *mp; /* mp: &meter with --phases */
 };
 
 static int write_population(struct run *u, const struct population *p, const struct tmcmc_settings *s,
 			    struct err *e)
 {
 	int rc;
-	if ((rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)) ||
-	    (rc = population_write(p, &u->prior, s, &u->w, e)))
+	if ((rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)))
+		return rc;
+	u->w.meter = u->mp;
+	if ((rc = population_write(p, &u->prior, s, &u->w, e)))
 		return rc;
 	return stream_writer_commit(&u->w, e);
 }
@@ -238,13 +246,16 @@ static int run_init(struct run *u, struct err *e)
 struct metered {
 	struct evalcmd ec;
 	struct cli_progress p;
+	struct meter *meter;
 };
 
 static int metered_eval(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
 			double *loglik, struct err *e)
 {
 	struct metered *m = ctx;
+	uint64_t t0 = meter_begin(m->meter);
 	int rc = evalcmd_eval(&m->ec, ids, theta, floor, n, d, loglik, e);
+	meter_lap(m->meter, METER_EVALUATOR, t0);
 	cli_progress_add(&m->p, n, "tmcmc-stage", "likelihoods");
 	return rc;
 }
@@ -253,7 +264,7 @@ static int run_stage(struct run *u, struct err *e)
 {
 	struct metered m;
 	struct evalcmd *ec = &m.ec;
-	struct tmcmc_evaluator ev = {metered_eval, &m};
+	struct tmcmc_evaluator ev = {metered_eval, &m, u->mp};
 	long missing = 0;
 	double t0 = cli_now();
 	int rc;
@@ -265,6 +276,7 @@ static int run_stage(struct run *u, struct err *e)
 			       u->o.in ? u->o.in : "<stdin>");
 	evalcmd_init(ec, u->o.eval, (const char *const *)u->prior.names, u->prior.n);
 	cli_progress_init(&m.p, u->o.progress, u->o.quiet);
+	m.meter = u->mp;
 	if ((rc = tmcmc_evaluate_missing(&u->in, &ev, &missing, e)) ||
 	    (rc = tmcmc_stage(&u->in, &u->prior, &u->o.s, &ev, &u->out, e)))
 		return rc;
@@ -285,6 +297,19 @@ static int run_stage(struct run *u, struct err *e)
 	return 0;
 }
 
+/* --phases: the meter, and where the stage got to. */
+static int write_phases(struct run *u, struct err *e)
+{
+	const struct population *p = &u->out;
+	json_t *x = json_pack("{s:I,s:f,s:f,s:I}", "stage", (json_int_t)p->stage, "beta", p->beta, "acceptance",
+			      u->o.init ? 0.0 : p->acceptance, "chain_steps", (json_int_t)p->chain_steps);
+	if (!x)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int rc = meter_write(&u->meter, 1, u->o.phases, "tmcmc-stage", x, e);
+	json_decref(x);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct run u;
@@ -294,11 +319,15 @@ int main(int argc, char **argv)
 	cli_init();
 	memset(&u, 0, sizeof u);
 	u.w.fd = -1;
+	meter_init(&u.meter);
 	if ((rc = parse_options(argc, argv, &u.o, &e))) {
 		cli_option_error("tmcmc-stage", synopsis, rc, &e);
 		return err_exit_status(rc);
 	}
+	u.mp = u.o.phases ? &u.meter : NULL;
 	rc = u.o.init ? run_init(&u, &e) : run_stage(&u, &e);
+	if (!rc && u.o.phases)
+		rc = write_phases(&u, &e);
 	if (rc)
 		fprintf(stderr, "tmcmc-stage: %s\n", e.msg);
 	stream_writer_free(&u.w);

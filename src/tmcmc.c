@@ -86,6 +86,7 @@ int tmcmc_evaluate_missing(struct population *p, const struct tmcmc_evaluator *e
 		p->loglik[ids[j]] = l[j];
 	*evaluations += m;
 	p->evaluations_total += m;
+	meter_count(ev->meter, METER_EVALUATIONS, m);
 out:
 	free(ids);
 	free(th);
@@ -304,6 +305,7 @@ static double max_abs_corr(const double *a, const double *b, int n, int d)
 struct stage_buffers {
 	double *w, *start, *prop, *lp_prop, *bth, *bl, *floor;
 	int *idx, *ids;
+	uint64_t eval_ticks;     /* time inside the evaluator (when metered) */
 };
 
 static void stage_buffers_free(struct stage_buffers *b)
@@ -388,8 +390,10 @@ static int move_chains(struct population *out, const struct prior *pr, const str
 				m++;
 			}
 		}
+		uint64_t te = meter_begin(ev->meter);
 		if (m && (rc = ev->eval(ev->ctx, b->ids, b->bth, b->floor, m, d, b->bl, e)))
 			return rc;
+		b->eval_ticks += meter_begin(ev->meter) - te;
 		out->evaluations += m;
 		int acc = 0;
 		for (int j = 0; j < m; j++) {
@@ -433,6 +437,7 @@ int tmcmc_stage(const struct population *in, const struct prior *pr, const struc
 	double dbeta, ess, mean[PRIOR_MAX_DIM];
 	double *chol = NULL;
 	struct stage_buffers b;
+	uint64_t t0 = meter_begin(ev->meter);
 
 	memset(out, 0, sizeof *out);
 	if (!(in->beta < 1))
@@ -488,8 +493,14 @@ int tmcmc_stage(const struct population *in, const struct prior *pr, const struc
 	if ((rc = move_chains(out, pr, s, ev, chol, &b, e)))
 		goto fail;
 	out->evaluations_total = in->evaluations_total + out->evaluations;
+	uint64_t eval_ticks = b.eval_ticks;
 	free(chol);
 	stage_buffers_free(&b);
+	if (ev->meter) {
+		meter_add(ev->meter, METER_SAMPLER, meter_ticks() - t0 - eval_ticks, 1);
+		meter_count(ev->meter, METER_STAGES, 1);
+		meter_count(ev->meter, METER_EVALUATIONS, out->evaluations);
+	}
 	return 0;
 fail:
 	free(chol);

@@ -22,6 +22,7 @@
 #define BF_TMCMC_H
 
 #include "err.h"
+#include "meter.h"
 #include "population.h"
 #include "prior.h"
 
@@ -53,6 +54,9 @@ struct tmcmc_evaluator {
 	BF_RESULT int (*eval)(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
 			      double *loglik, struct err *e);
 	void *ctx;
+	/* when set, a stage's own work (all but eval) is timed as the
+	 * sampler's, and stages and evaluations are counted */
+	struct meter *meter;
 };
 
 /* Purposes of random streams (the last word of a key). */

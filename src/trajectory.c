@@ -141,6 +141,7 @@ void trajectory_observe(struct solver *s, const struct model *m, const double *t
 			struct solver_outcome *o)
 {
 	const int ns = m->species, d = model_state_size(m);
+	struct meter *meter = s->meter; /* solver_init clears it */
 	struct rng noise;
 
 	memset(o, 0, sizeof *o);
@@ -153,6 +154,7 @@ void trajectory_observe(struct solver *s, const struct model *m, const double *t
 			for (int p = 0; p < m->n_theta; p++)
 				th[p] = theta[p] * (1.0 + ob->aleatory * rng_normal(&r));
 			solver_init(s, m, th);
+			s->meter = meter;
 			solver_run(s, &steps[j], 1, rows + (size_t)j * d, &oj);
 			o->newton_iterations += oj.newton_iterations;
 			if (oj.status != SOLVER_OK) {
@@ -164,6 +166,7 @@ void trajectory_observe(struct solver *s, const struct model *m, const double *t
 		o->saved = n;
 	} else {
 		solver_init(s, m, theta);
+		s->meter = meter;
 		solver_run(s, steps, n, rows, o);
 		if (o->status != SOLVER_OK)
 			return;

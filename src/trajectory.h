@@ -52,7 +52,8 @@ struct trajectory_observation {
 
 /* Make the data of one theta at steps[0..n-1] (ascending) into phibar
  * (n x species); rows is workspace of n x state size. Returns the outcome
- * of the (first failing) run in *o; phibar is set only when it is ok. */
+ * of the (first failing) run in *o; phibar is set only when it is ok.
+ * s's meter, if set, times every run. */
 void trajectory_observe(struct solver *s, const struct model *m, const double *theta, const int *steps,
 			int n, const struct trajectory_observation *ob, double *rows, double *phibar,
 			struct solver_outcome *o);

@@ -148,9 +148,9 @@ static void expand(const struct tsm *t, double *out)
 		out[(size_t)(2 * n + 1) * P + c] = t->p0_prev[c] * idt - a0 * t->p0[c];
 }
 
-static enum solver_status hook(void *ctx, struct solver *s, int k, const double *go, const double *g)
+static enum solver_status sensitivity_step(struct tsm *t, struct solver *s, int k, const double *go,
+					   const double *g)
 {
-	struct tsm *t = ctx;
 	enum solver_status st;
 
 	switch (s->p.n) {
@@ -172,6 +172,14 @@ static enum solver_status hook(void *ctx, struct solver *s, int k, const double 
 	return SOLVER_OK;
 }
 
+static enum solver_status hook(void *ctx, struct solver *s, int k, const double *go, const double *g)
+{
+	uint64_t t0 = meter_begin(s->meter);
+	enum solver_status st = sensitivity_step(ctx, s, k, go, g);
+	meter_lap(s->meter, METER_SENSITIVITY, t0);
+	return st;
+}
+
 void tsm_run(struct tsm *t, const double *theta, const int *save, int n_save, double *states,
 	     double *dstate, struct solver_outcome *o)
 {
@@ -186,6 +194,7 @@ void tsm_run(struct tsm *t, const double *theta, const int *save, int n_save, do
 	while (t->r < n_save && save[t->r] == 0)
 		memset(dstate + dp * (size_t)t->r++, 0, dp * sizeof *dstate);
 	solver_init(&t->s, t->m, theta);
+	t->s.meter = t->meter;
 	solver_run_hooked(&t->s, save, n_save, states, hook, t, o);
 }
 

@@ -16,7 +16,8 @@
  * from them to first order.
  *
  * A struct tsm owns its workspace: running allocates nothing. One per
- * thread.
+ * thread. With t->meter set (meter.h), the solver's phases and each
+ * sensitivity step are timed.
  */
 #ifndef BF_TSM_H
 #define BF_TSM_H
@@ -26,6 +27,7 @@
 struct tsm {
 	struct solver s;
 	const struct model *m;
+	struct meter *meter;            /* NULL (tsm_init): not timed */
 	int d, P;                       /* state size, columns */
 	int Pp;                         /* P padded to a multiple of LINALG_BLOCK */
 	int param[MODEL_MAX_THETA];     /* column c is d / d theta_param[c] */

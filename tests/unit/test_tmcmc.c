@@ -233,7 +233,7 @@ static void load_prior(struct prior *pr, const char *path)
 static void run_stages(struct prior *pr, struct toy *t, struct population *out)
 {
 	struct tmcmc_settings s;
-	struct tmcmc_evaluator ev = {toy_eval, t};
+	struct tmcmc_evaluator ev = {toy_eval, t, NULL};
 	struct population a, b;
 	struct err e;
 	long missing = 0;
