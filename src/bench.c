@@ -481,35 +481,53 @@ struct job {
 	const char *items_from;
 };
 
-/* Run the command warmup + repeat times, then once with --phases; *ph
- * gets the program's --phases object (the caller's). */
-static int time_job(struct bench *b, struct job *j, struct measure_stats *st, long *peak, json_t **ph,
-		    struct err *e)
+/* The command warmup + repeat times: the timed runs' min, median and max
+ * wall time, and their largest peak resident memory. */
+static int timed_runs(struct bench *b, struct cmd *c, struct measure_stats *st, long *peak, struct err *e)
 {
 	struct measure_run r;
 	double t[64];
 	const int n = b->o.repeat < 64 ? b->o.repeat : 64;
-	char path[4200];
 	int rc;
 
 	*peak = 0;
-	*ph = NULL;
 	for (int i = 0; i < b->o.warmup; i++)
-		if ((rc = run(b, &j->c, &r, e)))
+		if ((rc = run(b, c, &r, e)))
 			return rc;
 	for (int i = 0; i < n; i++) {
-		if ((rc = run(b, &j->c, &r, e)))
+		if ((rc = run(b, c, &r, e)))
 			return rc;
 		t[i] = r.seconds;
 		*peak = r.peak_rss_kib > *peak ? r.peak_rss_kib : *peak;
 	}
 	measure_stats(t, n, st);
+	return 0;
+}
+
+/* One run with --phases; *ph gets the file's object. */
+static int phases_run(struct bench *b, struct cmd *c, json_t **ph, struct err *e)
+{
+	struct measure_run r;
+	char path[4200];
+	int rc;
+
 	tmp_path(b, path, sizeof path, "phases.json");
-	cmd_arg(&j->c, "--phases");
-	cmd_arg(&j->c, "%s", path);
-	rc = run(b, &j->c, &r, e);
-	j->c.argv[j->c.argc -= 2] = NULL;
+	cmd_arg(c, "--phases");
+	cmd_arg(c, "%s", path);
+	rc = run(b, c, &r, e);
+	c->argv[c->argc -= 2] = NULL;
 	return rc ? rc : load_phases(path, ph, e);
+}
+
+/* The timed runs, then one with --phases; *ph gets the program's
+ * --phases object (the caller's). */
+static int time_job(struct bench *b, struct job *j, struct measure_stats *st, long *peak, json_t **ph,
+		    struct err *e)
+{
+	int rc;
+
+	*ph = NULL;
+	return (rc = timed_runs(b, &j->c, st, peak, e)) ? rc : phases_run(b, &j->c, ph, e);
 }
 
 static int add_result(struct bench *b, struct job *j, const struct measure_stats *st, long peak, json_t *ph,
@@ -751,43 +769,6 @@ static int component_solve_only(struct bench *b, struct err *e)
 
 /* ---- sweeps ---- */
 
-/* The median wall time of a command over the bench's repetitions. */
-static int median_time(struct bench *b, struct cmd *c, double *median, struct err *e)
-{
-	struct measure_run r;
-	struct measure_stats st;
-	double t[64];
-	const int n = b->o.repeat < 64 ? b->o.repeat : 64;
-	int rc;
-
-	for (int i = 0; i < b->o.warmup; i++)
-		if ((rc = run(b, c, &r, e)))
-			return rc;
-	for (int i = 0; i < n; i++) {
-		if ((rc = run(b, c, &r, e)))
-			return rc;
-		t[i] = r.seconds;
-	}
-	measure_stats(t, n, &st);
-	*median = st.median;
-	return 0;
-}
-
-/* One run with --phases; *ph gets the file's object. */
-static int phases_run(struct bench *b, struct cmd *c, json_t **ph, struct err *e)
-{
-	struct measure_run r;
-	char path[4200];
-	int rc;
-
-	tmp_path(b, path, sizeof path, "phases.json");
-	cmd_arg(c, "--phases");
-	cmd_arg(c, "%s", path);
-	rc = run(b, c, &r, e);
-	c->argv[c->argc -= 2] = NULL;
-	return rc ? rc : load_phases(path, ph, e);
-}
-
 /* A model file: base (a JSON object, not changed) with "steps" set. */
 static int model_with_steps(const json_t *base, int steps, const char *path, struct err *e)
 {
@@ -812,7 +793,8 @@ static int solve_and_tsm(struct bench *b, const char *model, int steps, const ch
 
 	for (int p = 0; p < 2; p++) {
 		struct cmd c;
-		double med;
+		struct measure_stats st;
+		long peak;
 		cmd_prog(&c, b, progs[p]);
 		cmd_arg(&c, "-q");
 		cmd_arg(&c, "-m");
@@ -823,15 +805,15 @@ static int solve_and_tsm(struct bench *b, const char *model, int steps, const ch
 		cmd_arg(&c, "/dev/null");
 		cmd_arg(&c, "--steps");
 		cmd_arg(&c, "%d", steps);
-		if ((rc = median_time(b, &c, &med, e)))
+		if ((rc = timed_runs(b, &c, &st, &peak, e)))
 			return rc;
-		*out[p] = 1e3 * med / (double)count;
+		*out[p] = 1e3 * st.median / (double)count;
 		if (p == 0) {
 			json_t *ph;
 			if ((rc = phases_run(b, &c, &ph, e)))
 				return rc;
-			long st = counter(ph, "steps");
-			*newton = st > 0 ? (double)counter(ph, "newton_iterations") / st : NAN;
+			long steps_done = counter(ph, "steps");
+			*newton = steps_done > 0 ? (double)counter(ph, "newton_iterations") / steps_done : NAN;
 			json_decref(ph);
 		}
 	}
@@ -989,9 +971,12 @@ static int sweep_threads(struct bench *b, struct err *e)
 		struct cmd c;
 		double *row = cells + (t - 1) * 4;
 		progress(b, "sweep threads: %d", t);
+		struct measure_stats st;
+		long peak;
 		infer_cmd(b, &c, t);
-		if ((rc = median_time(b, &c, &row[1], e)))
+		if ((rc = timed_runs(b, &c, &st, &peak, e)))
 			break;
+		row[1] = st.median;
 		row[0] = t;
 		row[2] = cells[1] / row[1];
 		row[3] = row[2] / t;

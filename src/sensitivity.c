@@ -303,6 +303,7 @@ static void loglik(struct run *u, msgpack_packer *pk, const msgpack_object *id, 
 	if (f && (stream_object_number(f, &floor) || isnan(floor)))
 		floor = -INFINITY;
 	likelihood_eval_floor(u->l, theta, floor, &res);
+	meter_count(u->mp, METER_EVALUATIONS, 1);
 	likelihood_status_string(u->l, &res, why, sizeof why);
 	msgpack_pack_map(pk, 4);
 	stream_pack_str(pk, "id");
@@ -426,8 +427,6 @@ static int run_all(struct run *u, struct err *e)
 		return rc;
 	if (u->o.stats)
 		monitor_done(&u->monitor);
-	if (u->o.data)
-		meter_count(u->mp, METER_EVALUATIONS, u->mp ? u->mp->count[METER_RECORDS] - u->mp->count[METER_BAD] : 0);
 	return u->o.phases ? meter_write(&u->meter, 1, u->o.phases, "sensitivity", NULL, e) : 0;
 }
 

@@ -21,66 +21,6 @@
 
 load helpers
 
-# jflat FILE: the JSON document in FILE as "path<TAB>value" lines (strings
-# keep their quotes; an object or array shows as '{' or '[' at its path).
-jflat() {
-	awk '
-	function path(   p, k) {
-		p = ""
-		for (k = 1; k <= d; k++)
-			p = p (k > 1 ? "." : "") (typ[k] == "o" ? key[k] : idx[k])
-		return p
-	}
-	function done() { if (d > 0) { if (typ[d] == "o") want_key[d] = 1; else idx[d]++ } }
-	function put(v) { print path() "\t" v; done() }
-	{ s = s $0 "\n" }
-	END {
-		n = length(s); d = 0
-		for (i = 1; i <= n; ) {
-			c = substr(s, i, 1)
-			if (c == " " || c == "\t" || c == "\n" || c == "\r" || c == "," || c == ":") { i++; continue }
-			if (c == "{" || c == "[") {
-				print path() "\t" c
-				d++; typ[d] = c == "{" ? "o" : "a"; idx[d] = 0; want_key[d] = 1; i++; continue
-			}
-			if (c == "}" || c == "]") { d--; done(); i++; continue }
-			if (c == "\"") {
-				for (j = i + 1; j <= n; j++) {
-					ch = substr(s, j, 1)
-					if (ch == "\\") { j++; continue }
-					if (ch == "\"") break
-				}
-				v = substr(s, i, j - i + 1); i = j + 1
-				if (typ[d] == "o" && want_key[d]) { key[d] = substr(v, 2, length(v) - 2); want_key[d] = 0; continue }
-				put(v); continue
-			}
-			for (j = i; j <= n && index(" \t\r\n,}]", substr(s, j, 1)) == 0; j++) ;
-			put(substr(s, i, j - i)); i = j
-		}
-	}' "$@"
-}
-
-# jv FLAT PATH: the value at PATH of a flattened document; fails when absent.
-jv() {
-	awk -F'\t' -v p="$2" '$1 == p { print $2; f = 1; exit } END { exit !f }' "$1" ||
-		fail "$1: no '$2'"
-}
-
-# is A OP B [WHAT]: A and B are numbers and A OP B holds (OP: < <= > >= ==).
-is() {
-	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
-		num = "^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$"
-		if (a !~ num || b !~ num) exit 1
-		a += 0; b += 0
-		if (op == "<") exit !(a < b)
-		if (op == "<=") exit !(a <= b)
-		if (op == ">") exit !(a > b)
-		if (op == ">=") exit !(a >= b)
-		if (op == "==") exit !(a == b)
-		exit 1
-	}' || fail "expected $1 $2 $3${4:+ ($4)}"
-}
-
 # phases_file FILE PROGRAM ONE_THREAD > FLAT: FILE is a --phases file of
 # PROGRAM with every documented field; with ONE_THREAD (1) its phases add up
 # to at most its wall time. Prints the flattened file.

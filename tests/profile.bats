@@ -5,7 +5,7 @@
 # slower, memory and within.json, no measuring), the five sweeps, the leak
 # check, and the atomic report file.
 #
-# The reports are read with jflat below (awk; no jq or python here), which
+# The reports are read with jflat (tests/helpers.bash; awk, no jq), which
 # flattens any JSON into lines "path<TAB>value": results.0.seconds.median,
 # sweeps.0.rows.3.1, ... Strings keep their quotes; an object or array
 # shows as '{' or '[' at its own path.
@@ -23,50 +23,6 @@
 
 load helpers
 
-# jflat FILE: the JSON document in FILE as "path<TAB>value" lines.
-jflat() {
-	awk '
-	function path(   p, k) {
-		p = ""
-		for (k = 1; k <= d; k++)
-			p = p (k > 1 ? "." : "") (typ[k] == "o" ? key[k] : idx[k])
-		return p
-	}
-	function done() { if (d > 0) { if (typ[d] == "o") want_key[d] = 1; else idx[d]++ } }
-	function put(v) { print path() "\t" v; done() }
-	{ s = s $0 "\n" }
-	END {
-		n = length(s); d = 0
-		for (i = 1; i <= n; ) {
-			c = substr(s, i, 1)
-			if (c == " " || c == "\t" || c == "\n" || c == "\r" || c == "," || c == ":") { i++; continue }
-			if (c == "{" || c == "[") {
-				print path() "\t" c
-				d++; typ[d] = c == "{" ? "o" : "a"; idx[d] = 0; want_key[d] = 1; i++; continue
-			}
-			if (c == "}" || c == "]") { d--; done(); i++; continue }
-			if (c == "\"") {
-				for (j = i + 1; j <= n; j++) {
-					ch = substr(s, j, 1)
-					if (ch == "\\") { j++; continue }
-					if (ch == "\"") break
-				}
-				v = substr(s, i, j - i + 1); i = j + 1
-				if (typ[d] == "o" && want_key[d]) { key[d] = substr(v, 2, length(v) - 2); want_key[d] = 0; continue }
-				put(v); continue
-			}
-			for (j = i; j <= n && index(" \t\r\n,}]", substr(s, j, 1)) == 0; j++) ;
-			put(substr(s, i, j - i)); i = j
-		}
-	}' "$@"
-}
-
-# jv FLAT PATH: the value at PATH of a flattened document; fails when absent.
-jv() {
-	awk -F'\t' -v p="$2" '$1 == p { print $2; f = 1; exit } END { exit !f }' "$1" ||
-		fail "$1: no '$2'"
-}
-
 # jcount FLAT PATH: the number of elements of the array (or keys of the
 # object) at PATH.
 jcount() {
@@ -79,21 +35,6 @@ jcount() {
 ri() {
 	awk -F'\t' -v n="\"$2\"" '$1 ~ /^results\.[0-9]+\.name$/ && $2 == n { split($1, a, "."); print a[2]; f = 1; exit }
 		END { exit !f }' "$1" || fail "$1: no result '$2'"
-}
-
-# is A OP B [WHAT]: A and B are numbers and A OP B holds (OP: < <= > >= ==).
-is() {
-	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
-		num = "^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$"
-		if (a !~ num || b !~ num) exit 1
-		a += 0; b += 0
-		if (op == "<") exit !(a < b)
-		if (op == "<=") exit !(a <= b)
-		if (op == ">") exit !(a > b)
-		if (op == ">=") exit !(a >= b)
-		if (op == "==") exit !(a == b)
-		exit 1
-	}' || fail "expected $1 $2 $3${4:+ ($4)}"
 }
 
 # near A B REL [WHAT]: |A - B| <= REL |B|.
