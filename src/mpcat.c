@@ -29,7 +29,9 @@ static const char usage[] =
 	"      --json           one JSON object per line, headers included (default)\n"
 	"      --tsv            a tab table of the FIELDs given as arguments (or\n"
 	"                       comma-separated); arrays spread into columns, a.b\n"
-	"                       reaches into maps; headers are not printed\n"
+	"                       reaches into maps, ^a is the header's a; a[] gives a\n"
+	"                       row per element of a (step[] t[] state.phi[]: a row\n"
+	"                       per step); headers are not printed\n"
 	"      --msgpack        write the records as one stream (one header)\n"
 	"      --from-json      read JSON lines, write a stream\n"
 	"  -n, --head N         stop after N records\n"
@@ -279,10 +281,8 @@ static int emit_header(struct mpcat *c, struct stream_reader *r, struct err *e)
 {
 	const msgpack_object *h = stream_reader_header(r);
 
-	if (c->mode == MODE_TSV && c->tsv_headers && !h)
-		return 2; /* no header: nothing to print, and the records are not wanted */
 	if (!h)
-		return 0;
+		return 0; /* with --headers nothing to print; the records are still read, for their errors */
 	switch (c->mode) {
 	case MODE_JSON:
 		if (c->no_header)
@@ -306,9 +306,14 @@ static int emit_header(struct mpcat *c, struct stream_reader *r, struct err *e)
 			return 0;
 		/* sticky write errors are reported by the flush */
 		if (c->tsv_header && !c->header_done)
-			(void)table_print_header(h, c->fields, c->n_fields, stream_writer_write, &c->w);
+			(void)table_print_header(h, h, c->fields, c->n_fields, stream_writer_write, &c->w);
 		c->header_done = 1;
-		(void)table_print_row(h, c->fields, c->n_fields, stream_writer_write, &c->w);
+		char why[256];
+		if (table_print_rows(h, h, c->fields, c->n_fields, stream_writer_write, &c->w, why, sizeof why) == 1) {
+			if (!c->quiet)
+				fprintf(stderr, "mpcat: %s: header: %s\n", r->name, why);
+			c->bad = 1;
+		}
 		return stream_writer_flush(&c->w, 0, e) ? -1 : 2;
 	default:
 		return 0;
@@ -331,8 +336,9 @@ static int cat(struct mpcat *c, const char *path, struct err *e)
 	keep = rc == 1;
 	const msgpack_object *kind = stream_reader_header(&r) ? stream_map_get(stream_reader_header(&r), "kind") : NULL;
 	int sectioned = kind && stream_object_is_str(kind, "posterior");
-	int headers_only = rc == 2;
-	if (headers_only && !sectioned) { /* --tsv --headers: the records are not wanted */
+	int headers_only = c->mode == MODE_TSV && c->tsv_headers;
+	if (headers_only && stream_reader_header(&r) && !sectioned) {
+		/* --tsv --headers: the records are not wanted, and the header was whole */
 		rc = 0;
 		goto out;
 	}
@@ -363,14 +369,19 @@ static int cat(struct mpcat *c, const char *path, struct err *e)
 		} else if (c->mode == MODE_TSV) {
 			if (rc == STREAM_NOT_MAP)
 				continue;
+			const msgpack_object *h = stream_reader_header(&r);
+			char why[256];
 			if (c->tsv_header && !c->header_done) {
-				if (table_print_header(rec, c->fields, c->n_fields, stream_writer_write, &c->w)) {
+				if (table_print_header(rec, h, c->fields, c->n_fields, stream_writer_write, &c->w)) {
 					/* the sticky error is reported by the flush below */
 				}
 				c->header_done = 1;
 			}
-			if (table_print_row(rec, c->fields, c->n_fields, stream_writer_write, &c->w)) {
-				/* as above */
+			if (table_print_rows(rec, h, c->fields, c->n_fields, stream_writer_write, &c->w, why,
+					     sizeof why) == 1) {
+				if (!c->quiet)
+					fprintf(stderr, "mpcat: %s: record %ld: %s\n", r.name, r.record, why);
+				c->bad = 1;
 			}
 		} else {
 			msgpack_pack_object(stream_writer_packer(&c->w), *rec);

@@ -860,3 +860,230 @@ headed() {
 	[ "$status" -eq 2 ]
 	stderr_has "'--headers' goes with '--tsv'"
 }
+
+@test "--tsv --headers: a stream cut inside its header is an error, not an empty table" {
+	echo '{"biofilter": 1, "kind": "population", "beta": 0.25, "stage": 3, "pad": "0123456789012345678901234567890123456789"}
+{"id": 0}' | mpcat --from-json >a.mpk
+	head -c 40 a.mpk >cut.mpk
+	run --separate-stderr mpcat --tsv --headers stage -i cut.mpk
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	stderr_has "cut.mpk: truncated stream before the first record"
+}
+
+# ---- --tsv: header fields (^) and iterated fields ([]) ----
+
+@test "--tsv: 'a[]' gives a row per element, parallel arrays side by side, other fields repeat" {
+	printf '%s\n' '{"id":"r","step":[0,5,10],"t":[0.0,0.5,1.0],"state":{"phi":[[1,2],[3,4],[5,6]]}}' \
+		'{"id":"s","step":[7,8],"t":[2.0,2.5],"state":{"phi":[[9,9],[8,8]]}}' | mpcat --from-json >s.mpk
+	run --separate-stderr mpcat -i s.mpk --tsv id 'step[]' 't[]' 'state.phi[]'
+	assert_success
+	stderr_empty
+	assert_output "$(printf 'r\t0\t0\t1\t2\nr\t5\t0.5\t3\t4\nr\t10\t1\t5\t6\ns\t7\t2\t9\t9\ns\t8\t2.5\t8\t8')"
+	# comma-separated, and in another order: the rows follow the elements
+	run mpcat -i s.mpk --tsv 't[],id' 'step[]'
+	assert_success
+	assert_line -n 0 "$(printf '0\tr\t0')"
+	assert_line -n 4 "$(printf '2.5\ts\t8')"
+	assert_equal "${#lines[@]}" 5
+}
+
+@test "--tsv: fields without [] are as before, one row per record, arrays spread" {
+	printf '%s\n' '{"id":"r","step":[0,5,10],"t":[0.0,0.5,1.0],"state":{"phi":[[1,2],[3,4],[5,6]]}}' |
+		mpcat --from-json >s.mpk
+	run mpcat -i s.mpk --tsv id step t state.phi
+	assert_success
+	assert_output "$(printf 'r\t0\t5\t10\t0\t0.5\t1\t1\t2\t3\t4\t5\t6')"
+	# a single iterated field: one cell per row
+	run mpcat -i s.mpk --tsv 'step[]'
+	assert_success
+	assert_output "$(printf '0\n5\n10')"
+}
+
+@test "--tsv: 'a[].b' reaches into each map of a list; a missing key is an empty cell" {
+	printf '%s\n' '{"id":1,"h":[{"b":1,"c":"x"},{"b":2.5,"c":{"d":[3]}},{"c":"z"}]}' | mpcat --from-json >s.mpk
+	run --separate-stderr mpcat -i s.mpk --tsv id 'h[].b' 'h[].c'
+	assert_success
+	stderr_empty
+	assert_output "$(printf '1\t1\tx\n1\t2.5\t{"d":[3]}\n1\t\tz')"
+	# a dotted path inside the element
+	run mpcat -i s.mpk --tsv 'h[].c.d'
+	assert_success
+	assert_output "$(printf '\n3\n')"
+	# the element itself: a map is one JSON cell
+	run mpcat -i s.mpk --tsv 'h[]'
+	assert_success
+	assert_line -n 0 '{"b":1,"c":"x"}'
+	assert_equal "${#lines[@]}" 3
+}
+
+@test "--tsv: a record whose iterated arrays are empty gives no row" {
+	printf '%s\n' '{"id":1,"a":[],"b":[]}' '{"id":2,"a":[7],"b":[8]}' '{"id":3,"a":[],"b":[]}' |
+		mpcat --from-json >s.mpk
+	run --separate-stderr mpcat -i s.mpk --tsv id 'a[]' 'b[]'
+	assert_success
+	stderr_empty
+	assert_output "$(printf '2\t7\t8')"
+	run --separate-stderr mpcat -i s.mpk --tsv id 'a[]'
+	assert_success
+	assert_output "$(printf '2\t7')"
+	# -H still names the columns after the first record, which has no row
+	run mpcat -i s.mpk --tsv -H id 'a[]' 'b[]'
+	assert_success
+	assert_output "$(printf '# id\ta[]\tb[]\n2\t7\t8')"
+}
+
+@test "-H names an iterated field's columns with its [] (st.phi[][0]), and ^ fields as given" {
+	printf '%s\n' '{"biofilter":1,"kind":"trajectory","program":"solve"}' \
+		'{"id":"r","step":[0,5],"st":{"phi":[[1,2],[3,4]]}}' | mpcat --from-json >s.mpk
+	run mpcat -i s.mpk --tsv -H ^program id 'step[]' 'st.phi[]'
+	assert_success
+	assert_equal "${#lines[@]}" 3
+	assert_line -n 0 "$(printf '# ^program\tid\tstep[]\tst.phi[][0]\tst.phi[][1]')"
+	assert_line -n 1 "$(printf 'solve\tr\t0\t1\t2')"
+	assert_line -n 2 "$(printf 'solve\tr\t5\t3\t4')"
+}
+
+@test "--tsv: iterated arrays of different lengths: the record is reported and skipped, the others print, exit 2" {
+	printf '%s\n' '{"id":1,"step":[0,1],"t":[0.0,0.1]}' \
+		'{"id":2,"step":[0,1,2,3,4],"t":[0.0,0.1,0.2,0.3,0.4,0.5]}' \
+		'{"id":3,"step":[9],"t":[0.9]}' | mpcat --from-json >s.mpk
+	run --separate-stderr mpcat -i s.mpk --tsv id 'step[]' 't[]'
+	assert_failure 2
+	stderr_has "mpcat: s.mpk: record 2: 't[]' has 6 elements, 'step[]' 5"
+	assert_output "$(printf '1\t0\t0\n1\t1\t0.1\n3\t9\t0.9')"
+	# -q: no message, the same rows and exit status
+	run --separate-stderr mpcat -q -i s.mpk --tsv id 'step[]' 't[]'
+	assert_failure 2
+	stderr_empty
+	assert_equal "${#lines[@]}" 3
+	# -o: the output is still completed
+	run --separate-stderr mpcat -i s.mpk -o out.tsv --tsv id 'step[]' 't[]'
+	assert_failure 2
+	assert_equal "$(cat out.tsv)" "$(printf '1\t0\t0\n1\t1\t0.1\n3\t9\t0.9')"
+}
+
+@test "--tsv: an iterated field that is missing or not an array is reported; exit 2" {
+	printf '%s\n' '{"id":1,"h":[{"b":1}]}' '{"id":2}' '{"id":3,"h":5}' '{"id":4,"h":{"b":2}}' '{"id":5,"h":[{"b":6}]}' |
+		mpcat --from-json >s.mpk
+	run --separate-stderr mpcat -i s.mpk --tsv id 'h[].b'
+	assert_failure 2
+	stderr_has "mpcat: s.mpk: record 2: 'h[].b': 'h' is missing"
+	stderr_has "mpcat: s.mpk: record 3: 'h[].b': 'h' is not an array"
+	stderr_has "mpcat: s.mpk: record 4: 'h[].b': 'h' is not an array"
+	assert_output "$(printf '1\t1\n5\t6')"
+	# a dotted path before the []
+	run --separate-stderr mpcat -i s.mpk --tsv 'x.y[]'
+	assert_failure 2
+	stderr_has "record 1: 'x.y[]': 'x.y' is missing"
+}
+
+@test "--tsv: ^ fields come from the stream's header; without a header they are empty" {
+	printf '%s\n' '{"biofilter":1,"kind":"theta","parameters":["p","q"],"meta":{"run":"A"}}' \
+		'{"id":1,"theta":[10,20]}' '{"id":2,"theta":[30,40]}' | mpcat --from-json >s.mpk
+	run --separate-stderr mpcat -i s.mpk --tsv ^kind ^meta.run id
+	assert_success
+	assert_output "$(printf 'theta\tA\t1\ntheta\tA\t2')"
+	# a header list iterated alongside a record list
+	run mpcat -i s.mpk --tsv id '^parameters[]' 'theta[]'
+	assert_success
+	assert_output "$(printf '1\tp\t10\n1\tq\t20\n2\tp\t30\n2\tq\t40')"
+	# '^x' is the header's x, not the record's
+	run mpcat -i s.mpk --tsv ^id ^theta id
+	assert_success
+	assert_output "$(printf '\t\t1\n\t\t2')"
+	# a stream without a header: an empty cell; iterated, a missing field
+	numbered_stream 2 >n.mpk
+	run --separate-stderr mpcat -i n.mpk --tsv ^kind id
+	assert_success
+	assert_output "$(printf '\t1\n\t2')"
+	run --separate-stderr mpcat -i n.mpk --tsv id '^parameters[]'
+	assert_failure 2
+	stderr_has "n.mpk: record 1: '^parameters[]': '^parameters' is missing"
+	stderr_has "n.mpk: record 2: '^parameters[]': '^parameters' is missing"
+	assert_output ''
+}
+
+# posterior_like > FILE: a posterior stream of three sections (levels A, B,
+# C), each header with its own parameters and truths.
+posterior_like() {
+	printf '%s\n' \
+		'{"biofilter":1,"kind":"posterior","level":"A","parameters":["a1","a2"],"truth":[0.5,null],"history":[{"stage":1,"beta":0.25},{"stage":2,"beta":1.0}]}' \
+		'{"id":0,"theta":[1.0,2.0]}' '{"id":1,"theta":[3.0,4.0]}' \
+		'{"biofilter":1,"kind":"posterior","level":"B","parameters":["b1"],"truth":[7],"history":[{"stage":1,"beta":1.0}]}' \
+		'{"id":0,"theta":[5.0]}' \
+		'{"biofilter":1,"kind":"posterior","level":"C","parameters":["c1","c2","c3"],"truth":[1,2,3],"history":[]}' \
+		'{"id":0,"theta":[6.0,7.0,8.0]}' '{"id":1,"theta":[9.0,10.0,11.0]}' |
+		mpcat --from-json
+}
+
+@test "--tsv: in a posterior stream ^ fields come from the header of the record's section" {
+	posterior_like >p.mpk
+	run --separate-stderr mpcat -i p.mpk --tsv ^level id theta
+	assert_success
+	stderr_empty
+	assert_output "$(printf 'A\t0\t1\t2\nA\t1\t3\t4\nB\t0\t5\nC\t0\t6\t7\t8\nC\t1\t9\t10\t11')"
+	# each section's names and truths, iterated with the record's theta
+	run --separate-stderr mpcat -i p.mpk --tsv ^level id '^parameters[]' 'theta[]' '^truth[]'
+	assert_success
+	stderr_empty
+	assert_output "$(printf '%s\n' 'A	0	a1	1	0.5' 'A	0	a2	2	' 'A	1	a1	3	0.5' 'A	1	a2	4	' \
+		'B	0	b1	5	7' 'C	0	c1	6	1' 'C	0	c2	7	2' 'C	0	c3	8	3' \
+		'C	1	c1	9	1' 'C	1	c2	10	2' 'C	1	c3	11	3')"
+	# -H names the columns after the first record
+	run mpcat -i p.mpk --tsv -H ^level '^parameters[]' 'theta[]'
+	assert_success
+	assert_line -n 0 "$(printf '# ^level\t^parameters[]\ttheta[]')"
+	assert_equal "${#lines[@]}" 12
+}
+
+@test "--tsv: a header list and a record list of different lengths: that record is reported, exit 2" {
+	posterior_like >p.mpk
+	# level B's record has 2 thetas against 1 name
+	mpcat -i p.mpk --json | sed 's/"theta":\[5.0\]/"theta":[5.0,5.5]/' | mpcat --from-json >q.mpk
+	run --separate-stderr mpcat -i q.mpk --tsv ^level '^parameters[]' 'theta[]'
+	assert_failure 2
+	stderr_has "mpcat: q.mpk: record 3: 'theta[]' has 2 elements, '^parameters[]' 1"
+	assert_equal "${#lines[@]}" 10
+	refute_output --partial B
+}
+
+@test "--tsv --headers with []: a row per element of each section's header list" {
+	posterior_like >p.mpk
+	run --separate-stderr mpcat -i p.mpk --tsv --headers level 'parameters[]' 'truth[]'
+	assert_success
+	stderr_empty
+	assert_output "$(printf '%s\n' 'A	a1	0.5' 'A	a2	' 'B	b1	7' 'C	c1	1' 'C	c2	2' 'C	c3	3')"
+	# a list of maps; level C's empty history gives no row
+	run --separate-stderr mpcat -i p.mpk --tsv --headers -H level 'history[].stage' 'history[].beta'
+	assert_success
+	assert_output "$(printf '%s\n' '# level	history[].stage	history[].beta' 'A	1	0.25' 'A	2	1' 'B	1	1')"
+	# without [], a row per section as before; ^x is x itself here
+	run mpcat -i p.mpk --tsv --headers level ^level truth
+	assert_success
+	assert_output "$(printf '%s\n' 'A	A	0.5	' 'B	B	7' 'C	C	1	2	3')"
+	# a population stream: its one header
+	echo '{"biofilter": 1, "kind": "population", "stage": 2, "history": [{"stage": 1, "beta": 0.5}, {"stage": 2, "beta": 1.0}]}
+{"id": 0}' | mpcat --from-json >pop.mpk
+	run mpcat -i pop.mpk --tsv --headers stage 'history[].stage' 'history[].beta'
+	assert_success
+	assert_output "$(printf '2\t1\t0.5\n2\t2\t1')"
+}
+
+@test "--tsv --headers: a header that does not fit the iterated fields says 'header:'; exit 2" {
+	posterior_like >p.mpk
+	run --separate-stderr mpcat -i p.mpk --tsv --headers level 'parameters[]' 'truth[]' 'history[].beta'
+	assert_failure 2
+	stderr_has "mpcat: p.mpk: header: 'history[].beta' has 0 elements, 'truth[]' 3"
+	# levels A and B have as many history entries as parameters: they print
+	assert_output "$(printf '%s\n' 'A	a1	0.5	0.25' 'A	a2		1' 'B	b1	7	1')"
+	[ "$(grep -c header: <<<"$stderr")" -eq 1 ]
+	echo '{"biofilter": 1, "kind": "population", "history": 3}' | mpcat --from-json >pop.mpk
+	run --separate-stderr mpcat -i pop.mpk --tsv --headers 'history[].beta'
+	assert_failure 2
+	stderr_has "mpcat: pop.mpk: header: 'history[].beta': 'history' is not an array"
+	run --separate-stderr mpcat -i pop.mpk --tsv --headers 'nothing[]'
+	assert_failure 2
+	stderr_has "mpcat: pop.mpk: header: 'nothing[]': 'nothing' is missing"
+	assert_output ''
+}
