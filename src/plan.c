@@ -288,7 +288,7 @@ static int load_level(struct plan *p, struct plan_level *lv, const json_t *obj, 
 {
 	char where[512];
 	const char *name, *model, *data, *fixed;
-	int species[MODEL_MAX_SPECIES], mapped, rc;
+	int *species = lv->species, mapped, rc;
 
 	if (is_validation) {
 		snprintf(where, sizeof where, "%s: 'validation'", p->path);

@@ -42,6 +42,7 @@ struct plan_level {
 	char *model_path;        /* resolved against the plan's directory */
 	char *data_path;         /* NULL: no data (the validation without them) */
 	struct model model;      /* its names are the global names */
+	int species[MODEL_MAX_SPECIES]; /* the global species (1-based) of each of the model's */
 	int has_data;
 	struct likelihood_data data;
 	double sigma_obs;        /* the plan's, else the data's */

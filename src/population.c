@@ -36,7 +36,107 @@ void population_free(struct population *p)
 	free(p->loglik);
 	free(p->logprior);
 	free(p->covariance);
+	free(p->history);
 	memset(p, 0, sizeof *p);
+}
+
+int population_extend_history(struct population *p, const struct population *in, struct err *e)
+{
+	struct population_stage *h = malloc(sizeof *h * (size_t)(in->n_history + 1));
+
+	if (!h)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (in->n_history)
+		memcpy(h, in->history, sizeof *h * (size_t)in->n_history);
+	h[in->n_history] = (struct population_stage){
+		.stage = p->stage,
+		.beta = p->beta,
+		.dbeta = p->dbeta,
+		.ess = p->ess,
+		.acceptance = p->acceptance,
+		.scale = p->scale,
+		.log_evidence = p->log_evidence,
+		.chain_steps = p->chain_steps,
+		.evaluations_total = p->evaluations_total,
+	};
+	free(p->history);
+	p->history = h;
+	p->n_history = in->n_history + 1;
+	return 0;
+}
+
+void population_pack_history(msgpack_packer *pk, const struct population *p)
+{
+	msgpack_pack_array(pk, (size_t)p->n_history);
+	for (long i = 0; i < p->n_history; i++) {
+		const struct population_stage *h = &p->history[i];
+		msgpack_pack_map(pk, 9);
+		stream_pack_str(pk, "stage");
+		msgpack_pack_long(pk, h->stage);
+		stream_pack_kv_double(pk, "beta", h->beta);
+		stream_pack_kv_double(pk, "dbeta", h->dbeta);
+		stream_pack_kv_double(pk, "ess", h->ess);
+		stream_pack_kv_double(pk, "acceptance", h->acceptance);
+		stream_pack_kv_double(pk, "scale", h->scale);
+		stream_pack_str(pk, "chain_steps");
+		msgpack_pack_long(pk, h->chain_steps);
+		stream_pack_str(pk, "evaluations_total");
+		msgpack_pack_long(pk, h->evaluations_total);
+		stream_pack_kv_double(pk, "log_evidence", h->log_evidence);
+	}
+}
+
+/* The header's "history", if any: entries for stages 1..p->stage at most,
+ * in increasing order, every field a finite number. */
+static int read_history(struct population *p, const struct stream_reader *r, const msgpack_object *h,
+			struct err *e)
+{
+	static const char *const keys[] = {"stage", "beta", "dbeta", "ess", "acceptance", "scale",
+					   "chain_steps", "evaluations_total", "log_evidence"};
+	const msgpack_object *v = stream_map_get(h, "history");
+
+	if (!v)
+		return 0;
+	if (v->type != MSGPACK_OBJECT_ARRAY)
+		return err_set(e, ERR_INPUT, "%s: header: 'history' must be a list", r->name);
+	uint32_t n = v->via.array.size;
+	if (n > (uint64_t)p->stage)
+		return err_set(e, ERR_INPUT, "%s: header: 'history' has %u entries for %ld stages", r->name, n,
+			       p->stage);
+	if (!n)
+		return 0;
+	if (!(p->history = calloc(n, sizeof *p->history)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (uint32_t i = 0; i < n; i++) {
+		const msgpack_object *o = &v->via.array.ptr[i];
+		double x[9];
+		for (int k = 0; k < 9; k++) {
+			const msgpack_object *f = o->type == MSGPACK_OBJECT_MAP ? stream_map_get(o, keys[k]) : NULL;
+			if (!f || stream_object_number(f, &x[k]) || !isfinite(x[k]))
+				return err_set(e, ERR_INPUT, "%s: header: 'history[%u].%s' must be a number", r->name,
+					       i, keys[k]);
+		}
+		long prev = i ? p->history[i - 1].stage : 0;
+		if (x[0] != floor(x[0]) || x[0] <= prev || x[0] > p->stage)
+			return err_set(e, ERR_INPUT, "%s: header: 'history[%u].stage' must be a stage after %ld "
+				       "and not after %ld", r->name, i, prev, p->stage);
+		if (x[6] < 0 || x[6] != floor(x[6]) || x[6] > 1e9 || x[7] < 0 || x[7] != floor(x[7]) || x[7] > 9e15)
+			return err_set(e, ERR_INPUT, "%s: header: 'history[%u]': 'chain_steps' and "
+				       "'evaluations_total' must be non-negative integers", r->name, i);
+		p->history[i] = (struct population_stage){
+			.stage = (long)x[0],
+			.beta = x[1],
+			.dbeta = x[2],
+			.ess = x[3],
+			.acceptance = x[4],
+			.scale = x[5],
+			.chain_steps = (long)x[6],
+			.evaluations_total = (long)x[7],
+			.log_evidence = x[8],
+		};
+		p->n_history = i + 1;
+	}
+	return 0;
 }
 
 static int header_number(const struct stream_reader *r, const msgpack_object *h, const char *key, int required,
@@ -108,7 +208,7 @@ static int read_header(struct population *p, struct prior *pr, const struct stre
 		return rc;
 	if (stream_map_get(h, "scale") && !(p->scale > 0))
 		return err_set(e, ERR_INPUT, "%s: header: 'scale' must be positive", r->name);
-	return 0;
+	return read_history(p, r, h, e);
 }
 
 /* Append a record's theta and loglik to growing arrays. */
@@ -197,6 +297,7 @@ int population_read(struct population *p, struct prior *pr, const char *path, st
 	stream_reader_free(&r);
 	return 0;
 fail:
+	free(q.history);
 	free(q.theta);
 	free(q.loglik);
 	free(q.logprior);
@@ -235,7 +336,7 @@ int population_write(const struct population *p, const struct prior *pr, const s
 	msgpack_packer *pk = stream_writer_packer(w);
 	int first = p->stage == 0, rc;
 
-	stream_pack_header_start(pk, "population", 18 + (s != NULL));
+	stream_pack_header_start(pk, "population", 19 + (s != NULL));
 	stream_pack_str(pk, "version");
 	stream_pack_str(pk, BIOFILTER_VERSION);
 	stream_pack_str(pk, "parameters");
@@ -279,6 +380,8 @@ int population_write(const struct population *p, const struct prior *pr, const s
 		for (int a = 0; a < p->d; a++)
 			stream_pack_numbers(pk, p->covariance + (size_t)a * (size_t)p->d, (size_t)p->d);
 	}
+	stream_pack_str(pk, "history");
+	population_pack_history(pk, p);
 	if (s) {
 		stream_pack_str(pk, "tmcmc");
 		population_pack_settings(pk, s, p->d);

@@ -11,7 +11,9 @@
  * and the proposal scale reached so far travel with it too. What a stage
  * did (dbeta, ESS, acceptance, chain steps, evaluations, the proposal
  * covariance and the settings) is written for the record and not read
- * back.
+ * back, except as the history: one entry per stage so far (stage 1 up),
+ * read back and extended by each stage, so the last population of a run
+ * carries the diagnostics of all its stages.
  */
 #ifndef BF_POPULATION_H
 #define BF_POPULATION_H
@@ -23,6 +25,14 @@
 #include "stream.h"
 
 #define POPULATION_MAX_N 10000000
+#define POPULATION_MAX_STAGES 100000
+
+/* What stage `stage` did and reached (the header's "history" entries). */
+struct population_stage {
+	long stage;
+	double beta, dbeta, ess, acceptance, scale, log_evidence;
+	long chain_steps, evaluations_total;
+};
 
 struct tmcmc_settings;
 
@@ -42,6 +52,8 @@ struct population {
 	long evaluations, chain_steps;
 	double *covariance; /* d x d, the weighted sample covariance */
 	double scale_start; /* the scale the stage started from */
+	struct population_stage *history; /* n_history entries, stages in order */
+	long n_history;
 };
 
 BF_RESULT int population_init(struct population *p, int n, int d, struct err *e);
@@ -57,6 +69,14 @@ BF_RESULT int population_read(struct population *p, struct prior *pr, const char
  * not NULL, the settings of the stage that made it) and records. */
 BF_RESULT int population_write(const struct population *p, const struct prior *pr,
 			       const struct tmcmc_settings *s, struct stream_writer *w, struct err *e);
+
+/* Set p's history to in's plus an entry for the stage that made p. */
+BF_RESULT int population_extend_history(struct population *p, const struct population *in, struct err *e);
+
+/* The history as the header's "history" value: a list of maps {"stage",
+ * "beta", "dbeta", "ess", "acceptance", "scale", "chain_steps",
+ * "evaluations_total", "log_evidence"}. */
+void population_pack_history(msgpack_packer *pk, const struct population *p);
 
 /* The records alone ({"id", "theta", "loglik", "logprior"}). */
 BF_RESULT int population_write_records(const struct population *p, struct stream_writer *w, struct err *e);

@@ -120,7 +120,7 @@ int posterior_write(const struct plan *pl, const struct plan_level *lv, const st
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (int j = 0; j < m->n_theta; j++)
 		n_fixed += lv->from_free[j] < 0;
-	stream_pack_header_start(pk, "posterior", 17);
+	stream_pack_header_start(pk, "posterior", 19);
 	stream_pack_str(pk, "version");
 	stream_pack_str(pk, BIOFILTER_VERSION);
 	stream_pack_str(pk, "level");
@@ -131,6 +131,16 @@ int posterior_write(const struct plan *pl, const struct plan_level *lv, const st
 	stream_pack_strs(pk, (const char *const *)lv->prior.names, lv->prior.n);
 	stream_pack_str(pk, "prior");
 	prior_pack(pk, &lv->prior);
+	/* the plan's truths, so a figure or a table can mark them */
+	stream_pack_str(pk, "truth");
+	msgpack_pack_array(pk, (size_t)d);
+	for (int a = 0; a < d; a++) {
+		const struct prior_param *q = &pl->params.p[lv->free[a]];
+		if (q->has_truth)
+			msgpack_pack_double(pk, q->truth);
+		else
+			msgpack_pack_nil(pk);
+	}
 	stream_pack_str(pk, "model");
 	mpjson_pack(pk, model);
 	json_decref(model);
@@ -153,6 +163,8 @@ int posterior_write(const struct plan *pl, const struct plan_level *lv, const st
 	stream_pack_kv_double(pk, "scale", p->scale);
 	stream_pack_str(pk, "tmcmc");
 	population_pack_settings(pk, &pl->tmcmc, d);
+	stream_pack_str(pk, "history");
+	population_pack_history(pk, p);
 	stream_pack_str(pk, "summary");
 	msgpack_pack_map(pk, 8);
 	pack_kv_numbers(pk, "mean", s->mean, d);

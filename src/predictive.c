@@ -15,9 +15,15 @@
 
 #define CHUNK 32
 
+/* The observables, each one number per species: phibar_i = phi_i psi_i,
+ * phi_i and psi_i; their moments are stored in this order. */
+enum { PHIBAR, PHI, PSI, QUANTITIES };
+
 struct worker {
 	struct tsm t;
-	double *states, *dstate, *mean, *var;
+	double *states, *dstate;
+	double *pmean, *pvar, *svar;    /* rows x species phibar moments, rows x state size variances */
+	double *mean, *var;             /* rows x QUANTITIES x species */
 	int ready;
 };
 
@@ -28,17 +34,39 @@ struct job {
 	const int *save;
 	int rows, n;              /* saved rows, species */
 	struct worker *w;
-	double *sum;              /* per chunk: rows x n x 3 (mu - ref, (mu - ref)^2, var) */
-	double *ref;              /* rows x n: sample 0's mu, so the spread is not lost to rounding */
+	double *sum;              /* per chunk: cells x 3 (mu - ref, (mu - ref)^2, var) */
+	double *ref;              /* cells: sample 0's mu, so the spread is not lost to rounding */
 	long *failed;             /* per chunk */
 };
+
+/* The moments of every quantity at one sample's run: w->mean and w->var,
+ * cell (r, q, i) at (r QUANTITIES + q) n + i. */
+static void moments(struct worker *w, int rows, int n, const double *sd)
+{
+	const int d = w->t.d;
+
+	tsm_phibar_moments(&w->t, w->states, w->dstate, rows, sd, w->pmean, w->pvar);
+	tsm_state_var(&w->t, w->dstate, rows, sd, w->svar);
+	for (int r = 0; r < rows; r++) {
+		const double *g = w->states + (size_t)r * d, *sv = w->svar + (size_t)r * d;
+		double *m = w->mean + (size_t)r * QUANTITIES * n, *v = w->var + (size_t)r * QUANTITIES * n;
+		for (int i = 0; i < n; i++) {
+			m[PHIBAR * n + i] = w->pmean[(size_t)r * n + i];
+			v[PHIBAR * n + i] = w->pvar[(size_t)r * n + i];
+			m[PHI * n + i] = g[i];
+			v[PHI * n + i] = sv[i];
+			m[PSI * n + i] = g[n + 1 + i];
+			v[PSI * n + i] = sv[n + 1 + i];
+		}
+	}
+}
 
 static void run_chunk(void *ctx, int worker, long chunk)
 {
 	struct job *j = ctx;
 	struct worker *w = &j->w[worker];
 	const struct model *m = &j->lv->model;
-	size_t cells = (size_t)j->rows * (size_t)j->n;
+	size_t cells = (size_t)j->rows * QUANTITIES * (size_t)j->n;
 	double *sum = j->sum + (size_t)chunk * cells * 3;
 	int end = (int)((chunk + 1) * CHUNK < j->p->n ? (chunk + 1) * CHUNK : j->p->n);
 
@@ -53,7 +81,7 @@ static void run_chunk(void *ctx, int worker, long chunk)
 		}
 		for (int c = 0; c < m->n_theta; c++)
 			sd[c] = j->cov * theta[c];
-		tsm_phibar_moments(&w->t, w->states, w->dstate, j->rows, sd, w->mean, w->var);
+		moments(w, j->rows, j->n, sd);
 		for (size_t k = 0; k < cells; k++) {
 			double x = w->mean[k] - j->ref[k];
 			sum[3 * k] += x;
@@ -75,9 +103,13 @@ void predictive_pack_header(msgpack_packer *pk, const struct plan *pl)
 	msgpack_pack_array(pk, (size_t)n);
 	for (int k = 0; k < n; k++) {
 		const struct plan_level *lv = k < pl->n_levels ? &pl->levels[k] : &pl->validation;
-		msgpack_pack_map(pk, 3);
+		msgpack_pack_map(pk, 4);
 		stream_pack_str(pk, "name");
 		stream_pack_str(pk, lv->name);
+		stream_pack_str(pk, "species");
+		msgpack_pack_array(pk, (size_t)lv->model.species);
+		for (int i = 0; i < lv->model.species; i++)
+			msgpack_pack_int(pk, lv->species[i]);
 		stream_pack_str(pk, "model");
 		stream_pack_str(pk, lv->model_path);
 		stream_pack_str(pk, "data");
@@ -107,7 +139,7 @@ int predictive_write(const struct plan_level *lv, double cov, const struct popul
 		return rc;
 	j.save = save;
 	j.rows = rows;
-	size_t cells = (size_t)rows * (size_t)j.n, d = (size_t)model_state_size(m);
+	size_t cells = (size_t)rows * QUANTITIES * (size_t)j.n, d = (size_t)model_state_size(m);
 	j.sum = calloc((size_t)n_chunks * cells * 3, sizeof *j.sum);
 	j.failed = calloc((size_t)n_chunks, sizeof *j.failed);
 	j.w = calloc((size_t)threads, sizeof *j.w);
@@ -118,11 +150,14 @@ int predictive_write(const struct plan_level *lv, double cov, const struct popul
 	}
 	for (int t = 0; t < threads; t++) {
 		struct worker *wk = &j.w[t];
+		size_t rn = (size_t)rows * (size_t)j.n;
 		if ((rc = tsm_init(&wk->t, m, NULL, 0, e)))
 			goto out;
 		wk->ready = 1;
 		if (!(wk->states = malloc(sizeof(double) * (size_t)rows * d)) ||
 		    !(wk->dstate = malloc(sizeof(double) * (size_t)rows * d * (size_t)m->n_theta)) ||
+		    !(wk->pmean = malloc(sizeof(double) * rn)) || !(wk->pvar = malloc(sizeof(double) * rn)) ||
+		    !(wk->svar = malloc(sizeof(double) * (size_t)rows * d)) ||
 		    !(wk->mean = malloc(sizeof(double) * cells)) || !(wk->var = malloc(sizeof(double) * cells))) {
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 			goto out;
@@ -138,7 +173,8 @@ int predictive_write(const struct plan_level *lv, double cov, const struct popul
 			continue;
 		for (int c = 0; c < m->n_theta; c++)
 			sd0[c] = cov * theta[c];
-		tsm_phibar_moments(&j.w[0].t, j.w[0].states, j.w[0].dstate, rows, sd0, j.ref, j.w[0].var);
+		moments(&j.w[0], rows, j.n, sd0);
+		memcpy(j.ref, j.w[0].mean, sizeof(double) * cells);
 		break;
 	}
 	pool_run(threads, n_chunks, run_chunk, &j);
@@ -149,42 +185,53 @@ int predictive_write(const struct plan_level *lv, double cov, const struct popul
 	*failed = bad;
 	long good = p->n - bad;
 	msgpack_packer *pk = stream_writer_packer(w);
-	double mean[MODEL_MAX_SPECIES], sd[MODEL_MAX_SPECIES], sdt[MODEL_MAX_SPECIES], lo[MODEL_MAX_SPECIES],
-		hi[MODEL_MAX_SPECIES], sdd[MODEL_MAX_SPECIES];
+	/* per quantity and species: mean, sd (total), sd_tsm */
+	double mean[QUANTITIES][MODEL_MAX_SPECIES], sd[QUANTITIES][MODEL_MAX_SPECIES],
+		sdt[QUANTITIES][MODEL_MAX_SPECIES];
+	double var[MODEL_MAX_SPECIES], lo[MODEL_MAX_SPECIES], hi[MODEL_MAX_SPECIES], sdd[MODEL_MAX_SPECIES];
 	int has_sigma = isfinite(lv->sigma_obs);
 	for (int r = 0; r < rows && good > 0; r++) {
-		for (int i = 0; i < j.n; i++) {
-			double s1 = 0, s2 = 0, sv = 0;
-			for (int c = 0; c < n_chunks; c++) {
-				const double *x = j.sum + ((size_t)c * cells + (size_t)r * (size_t)j.n + (size_t)i) * 3;
-				s1 += x[0];
-				s2 += x[1];
-				sv += x[2];
+		for (int q = 0; q < QUANTITIES; q++)
+			for (int i = 0; i < j.n; i++) {
+				size_t k = ((size_t)r * QUANTITIES + (size_t)q) * (size_t)j.n + (size_t)i;
+				double s1 = 0, s2 = 0, sv = 0;
+				for (int c = 0; c < n_chunks; c++) {
+					const double *x = j.sum + ((size_t)c * cells + k) * 3;
+					s1 += x[0];
+					s2 += x[1];
+					sv += x[2];
+				}
+				double dm = s1 / good, spread = s2 / good - dm * dm;
+				double v = sv / good + (spread > 0 ? spread : 0);
+				mean[q][i] = j.ref[k] + dm;
+				sd[q][i] = sqrt(v);
+				sdt[q][i] = sqrt(sv / good);
+				if (q == PHIBAR)
+					var[i] = v;
 			}
-			double dm = s1 / good, spread = s2 / good - dm * dm;
-			double v = sv / good + (spread > 0 ? spread : 0);
-			double mu = j.ref[(size_t)r * (size_t)j.n + (size_t)i] + dm;
-			mean[i] = mu;
-			sd[i] = sqrt(v);
-			sdt[i] = sqrt(sv / good);
-			lo[i] = mu - 2 * sd[i];
-			hi[i] = mu + 2 * sd[i];
-			sdd[i] = sqrt(v + lv->sigma_obs * lv->sigma_obs);
+		for (int i = 0; i < j.n; i++) {
+			lo[i] = mean[PHIBAR][i] - 2 * sd[PHIBAR][i];
+			hi[i] = mean[PHIBAR][i] + 2 * sd[PHIBAR][i];
+			sdd[i] = sqrt(var[i] + lv->sigma_obs * lv->sigma_obs);
 		}
-		msgpack_pack_map(pk, 8 + (size_t)has_sigma);
+		msgpack_pack_map(pk, 12 + (size_t)has_sigma);
 		stream_pack_str(pk, "level");
 		stream_pack_str(pk, lv->name);
 		stream_pack_str(pk, "step");
 		msgpack_pack_int(pk, save[r]);
 		stream_pack_str(pk, "t");
 		msgpack_pack_double(pk, save[r] * m->dt);
-		pack_list(pk, "mean", mean, j.n);
-		pack_list(pk, "sd", sd, j.n);
-		pack_list(pk, "sd_tsm", sdt, j.n);
+		pack_list(pk, "mean", mean[PHIBAR], j.n);
+		pack_list(pk, "sd", sd[PHIBAR], j.n);
+		pack_list(pk, "sd_tsm", sdt[PHIBAR], j.n);
 		pack_list(pk, "lower", lo, j.n);
 		pack_list(pk, "upper", hi, j.n);
 		if (has_sigma)
 			pack_list(pk, "sd_data", sdd, j.n);
+		pack_list(pk, "phi_mean", mean[PHI], j.n);
+		pack_list(pk, "phi_sd", sd[PHI], j.n);
+		pack_list(pk, "psi_mean", mean[PSI], j.n);
+		pack_list(pk, "psi_sd", sd[PSI], j.n);
 		if ((rc = stream_writer_flush(w, 0, e)))
 			goto out;
 	}
@@ -195,6 +242,9 @@ out:
 				tsm_free(&j.w[t].t);
 			free(j.w[t].states);
 			free(j.w[t].dstate);
+			free(j.w[t].pmean);
+			free(j.w[t].pvar);
+			free(j.w[t].svar);
 			free(j.w[t].mean);
 			free(j.w[t].var);
 		}

@@ -493,6 +493,8 @@ int tmcmc_stage(const struct population *in, const struct prior *pr, const struc
 	if ((rc = move_chains(out, pr, s, ev, chol, &b, e)))
 		goto fail;
 	out->evaluations_total = in->evaluations_total + out->evaluations;
+	if ((rc = population_extend_history(out, in, e)))
+		goto fail;
 	uint64_t eval_ticks = b.eval_ticks;
 	free(chol);
 	stage_buffers_free(&b);

@@ -252,3 +252,19 @@ void tsm_phibar_moments(const struct tsm *t, const double *states, const double 
 		}
 	}
 }
+
+void tsm_state_var(const struct tsm *t, const double *dstate, int rows, const double *sd, double *var)
+{
+	const int d = t->d, P = t->P;
+
+	for (int r = 0; r < rows; r++)
+		for (int s = 0; s < d; s++) {
+			const double *x = dstate + ((size_t)r * d + s) * P;
+			double v = 0;
+			for (int c = 0; c < P; c++) {
+				double dy = x[c] * sd[c];
+				v += dy * dy;
+			}
+			var[(size_t)r * d + s] = v;
+		}
+}

@@ -82,4 +82,9 @@ void tsm_run_fd(struct tsm *t, const double *theta, double rel_h, const int *sav
 void tsm_phibar_moments(const struct tsm *t, const double *states, const double *dstate, int rows,
 			const double *sd, double *mean, double *var);
 
+/* First-order variances of the state components themselves at `rows`
+ * saved rows: var_s = sum_c (d g_s / d theta_c)^2 sd_c^2 (rows x state
+ * size; the means are the states). */
+void tsm_state_var(const struct tsm *t, const double *dstate, int rows, const double *sd, double *var);
+
 #endif

@@ -157,6 +157,42 @@ edit_plan() {
 	[ "$output" = predictive ]
 	run sh -c "mpcat -i pred.mpk --tsv level | uniq"
 	[ "$output" = "$(printf 'M1\nM2\nM3\nvalidation')" ]
+	# its header names each level's global species
+	run mpcat -i pred.mpk --tsv --headers 'levels[].name' 'levels[].species'
+	[ "$output" = "$(printf 'M1\t1\t2\nM2\t3\t4\nM3\t1\t2\t3\t4\nvalidation\t1\t2\t3\t4')" ]
+	# phi and psi: at step 0 the model's initial state, with no spread; at
+	# every step the phibar mean, an average of products phi_s psi_s, is
+	# the product of the averages plus their covariance over the samples,
+	# which Cauchy-Schwarz bounds by phi_sd psi_sd
+	run sh -c "mpcat -i pred.mpk --tsv level step phi_mean phi_sd psi_mean psi_sd | awk -F'\t' '\$2 == 0' | sort -u"
+	[ "$output" = "$(printf 'M1\t0\t0.2\t0.2\t0\t0\t0.999\t0.999\t0\t0\nM2\t0\t0.2\t0.2\t0\t0\t0.999\t0.999\t0\t0\nM3\t0\t0.02\t0.02\t0.02\t0.02\t0\t0\t0\t0\t0.999\t0.999\t0.999\t0.999\t0\t0\t0\t0\nvalidation\t0\t0.02\t0.02\t0.02\t0.02\t0\t0\t0\t0\t0.999\t0.999\t0.999\t0.999\t0\t0\t0\t0')" ]
+	run sh -c "mpcat -i pred.mpk --tsv mean phi_mean phi_sd psi_mean psi_sd | awk -F'\t' '
+		{ n = NF / 5
+		  for (i = 1; i <= n; i++) {
+			d = \$i - \$(n + i) * \$(3 * n + i); b = \$(2 * n + i) * \$(4 * n + i)
+			if (d < 0) d = -d
+			if (d > b + 1e-15) { print NR, i, d, b; bad++ }
+			if (\$(2 * n + i) > 0) spread++ } }
+		END { print NR, spread; exit bad > 0 }'"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${output##* }" -gt 1000 ] # sds that are not zero were compared
+
+	# the posterior headers carry the plan's truths and every stage's diagnostics
+	run mpcat -i post.mpk --tsv --headers level 'parameters[]' 'truth[]'
+	[ "${lines[0]}" = "$(printf 'M1\ta11\t0.8')" ]
+	[ "${lines[13]}" = "$(printf 'M3\ta24\t1')" ]
+	[ "${#lines[@]}" -eq 14 ]
+	mpcat -i post.mpk --tsv --headers level stages beta log_evidence >last.tsv
+	mpcat -i post.mpk --tsv --headers level 'history[].stage' 'history[].beta' 'history[].log_evidence' >history.tsv
+	run awk -F'\t' 'FNR == NR { stages[$1] = $2; beta[$1] = $3; z[$1] = $4; next }
+		{ n[$1]++; if ($2 != n[$1]) bad = 1; last[$1] = $0; lb[$1] = $3; lz[$1] = $4 }
+		END { for (l in stages) { print l, n[l], stages[l], lb[l], lz[l], z[l]
+			if (n[l] != stages[l] || lb[l] != 1 || lz[l] != z[l]) bad = 1 }
+		      exit bad }' last.tsv history.tsv
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
 }
 
 # ---- byte identity ----

@@ -271,3 +271,147 @@ protocol_error() {
 	[ "$status" -eq 2 ]
 	stderr_has "out.mpk: record 1: 'theta' is outside the prior's support"
 }
+
+# ---- the header's history ----
+
+# stages PRIOR SPEC N SEED: stage 0 into s0.mpk, then stages s1.mpk, s2.mpk,
+# ... until beta is 1; prints the last stage's number.
+stages() {
+	local i=0
+	tmcmc-stage --init --prior "$DATA/tmcmc/$1.json" -N "$3" --seed "$4" -o s0.mpk
+	while [ "$(mpcat --tsv --headers beta -i "s$i.mpk")" != 1 ]; do
+		tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/$2.json'" -i "s$i.mpk" -o "s$((i + 1)).mpk" || return 1
+		i=$((i + 1))
+		[ "$i" -lt 50 ] || return 1
+	done
+	echo "$i"
+}
+
+HISTORY_KEYS=(stage beta dbeta ess acceptance scale chain_steps evaluations_total log_evidence)
+
+@test "history: the last population has an entry per stage, each equal to that stage's header" {
+	last=$(stages uniform2 gauss2 200 3)
+	[ "$last" -ge 3 ]
+	fields=()
+	for k in "${HISTORY_KEYS[@]}"; do fields+=("history[].$k"); done
+	mpcat -i "s$last.mpk" --tsv --headers "${fields[@]}" >history.tsv
+	[ "$(wc -l <history.tsv)" -eq "$last" ]
+	for ((k = 1; k <= last; k++)); do
+		# the same numbers, digit for digit: beta, ess, acceptance,
+		# log_evidence and the others
+		want=$(mpcat -i "s$k.mpk" --tsv --headers "${HISTORY_KEYS[@]}")
+		got=$(sed -n "${k}p" history.tsv)
+		echo "stage $k: want $want, got $got"
+		[ "$got" = "$want" ]
+		[ "$(cut -f1 <<<"$got")" -eq "$k" ]
+		# and stage k's own history is the first k entries of the last one
+		[ "$(mpcat -i "s$k.mpk" --tsv --headers "${fields[@]}")" = "$(head -n "$k" history.tsv)" ]
+	done
+	# the four the issue names, by name
+	run mpcat -i "s$last.mpk" --tsv --headers 'history[].beta' 'history[].ess' 'history[].acceptance' 'history[].log_evidence'
+	[ "${lines[1]}" = "$(mpcat -i s2.mpk --tsv --headers beta ess acceptance log_evidence)" ]
+	# the last entry is the header's own stage
+	[ "$(tail -n 1 history.tsv)" = "$(mpcat -i "s$last.mpk" --tsv --headers "${HISTORY_KEYS[@]}")" ]
+}
+
+@test "history: empty at stage 0; integers for stage, chain_steps and evaluations_total" {
+	tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 50 --seed 1 -o s0.mpk
+	mpcat -i s0.mpk --json | head -n 1 | grep -F '"history":[]'
+	run --separate-stderr mpcat -i s0.mpk --tsv --headers 'history[].stage'
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" -i s0.mpk -o s1.mpk
+	run sh -c "mpcat -i s1.mpk --json | head -n 1 | grep -o '\"history\":\[[^]]*\]'"
+	[ "$status" -eq 0 ]
+	[[ "$output" == '"history":[{"stage":1,"beta":'* ]]
+	[[ "$output" =~ \"chain_steps\":[0-9]+,\"evaluations_total\":[0-9]+,\"log_evidence\":-?[0-9] ]]
+	[[ "$output" =~ \"beta\":[0-9.e-]+,\"dbeta\":[0-9.e-]+,\"ess\":[0-9.e+-]+,\"acceptance\":[0-9.e-]+,\"scale\":[0-9.e-]+, ]]
+}
+
+# with_history FILE JSON > OUT: FILE with its header's history replaced by JSON
+with_history() {
+	mpcat -i "$1" --json | awk -v h="$2" 'NR == 1 { sub(/"history":\[[^]]*\]/, "\"history\":" h) } 1' | mpcat --from-json
+}
+
+# entry STAGE [KEY=VALUE ...]: a history entry with plausible values
+entry() {
+	local -A v=([stage]=$1 [beta]=0.1 [dbeta]=0.1 [ess]=100.0 [acceptance]=0.3 [scale]=0.5
+		[chain_steps]=3 [evaluations_total]=600 [log_evidence]=-1.5)
+	local a k sep=
+	shift
+	for a in "$@"; do v[${a%%=*}]=${a#*=}; done
+	printf '{'
+	for k in "${HISTORY_KEYS[@]}"; do
+		[[ -v "v[$k]" ]] || continue
+		printf '%s"%s":%s' "$sep" "$k" "${v[$k]}"
+		sep=,
+	done
+	printf '}'
+}
+
+@test "history: read back from the input and carried on, or started afresh when absent" {
+	tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 100 --seed 2 -o s0.mpk
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" -i s0.mpk -o s1.mpk
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" -i s1.mpk -o s2.mpk
+	# a hand-made entry (stages may be missing) is copied as read, and the
+	# stage appends its own
+	with_history s2.mpk "[$(entry 2 beta=0.125 ess=42.5 acceptance=0.25 log_evidence=-7.75)]" >hand.mpk
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" -i hand.mpk -o s3.mpk
+	run mpcat -i s3.mpk --tsv --headers 'history[].stage' 'history[].beta' 'history[].ess' 'history[].acceptance' \
+		'history[].log_evidence' 'history[].evaluations_total'
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = "$(printf '2\t0.125\t42.5\t0.25\t-7.75\t600')" ]
+	[ "${lines[1]}" = "$(mpcat -i s3.mpk --tsv --headers stage beta ess acceptance log_evidence evaluations_total)" ]
+	# a population without a history (made by hand, or by an older
+	# version) is accepted; the next one has the new stage's entry only
+	mpcat -i s2.mpk --json | sed '1s/"history":\[[^]]*\],//' | mpcat --from-json >none.mpk
+	[ "$(mpcat -i none.mpk --json | head -n 1 | grep -c history)" -eq 0 ]
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" -i none.mpk -o s3b.mpk
+	run mpcat -i s3b.mpk --tsv --headers 'history[].stage'
+	[ "$output" = 3 ]
+}
+
+# bad_history JSON MESSAGE: a stage-2 population with that history is
+# refused: exit 2, the message names the file and the history, no output.
+bad_history() {
+	with_history s2.mpk "$1" >bad.mpk
+	run --separate-stderr tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" -i bad.mpk -o out.mpk
+	echo "$stderr"
+	[ "$status" -eq 2 ]
+	stderr_has "tmcmc-stage: bad.mpk: header: "
+	stderr_has "$2"
+	[ ! -e out.mpk ]
+}
+
+@test "history: a malformed one is refused, naming the file and 'history' (exit 2)" {
+	tmcmc-stage --init --prior "$DATA/tmcmc/uniform2.json" -N 100 --seed 2 -o s0.mpk
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" -i s0.mpk -o s1.mpk
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" -i s1.mpk -o s2.mpk
+	# the valid one passes
+	with_history s2.mpk "[$(entry 1),$(entry 2)]" >good.mpk
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" -i good.mpk -o out.mpk
+	rm out.mpk
+	# not a list
+	bad_history 5 "'history' must be a list"
+	bad_history '{}' "'history' must be a list"
+	# more entries than stages
+	bad_history "[$(entry 1),$(entry 2),$(entry 2)]" "'history' has 3 entries for 2 stages"
+	# stages out of order, repeated, from 0, beyond the header's, not whole
+	bad_history "[$(entry 2),$(entry 1)]" "'history[1].stage' must be a stage after 2 and not after 2"
+	bad_history "[$(entry 1),$(entry 1)]" "'history[1].stage' must be a stage after 1 and not after 2"
+	bad_history "[$(entry 0)]" "'history[0].stage' must be a stage after 0 and not after 2"
+	bad_history "[$(entry 3)]" "'history[0].stage' must be a stage after 0 and not after 2"
+	bad_history "[$(entry 1.5)]" "'history[0].stage'"
+	# a value that is not a number, not finite, or missing; an entry that is not a map
+	bad_history "[$(entry 1 'beta="x"')]" "'history[0].beta' must be a number"
+	bad_history "[$(entry 1),$(entry 2 ess=null)]" "'history[1].ess' must be a number"
+	bad_history "[$(entry 1 log_evidence=NaN)]" "'history[0].log_evidence' must be a number"
+	bad_history "[$(entry 1 scale=Infinity)]" "'history[0].scale' must be a number"
+	bad_history "[$(entry 1 | sed 's/,"acceptance":0.3//')]" "'history[0].acceptance' must be a number"
+	bad_history "[[1,2]]" "'history[0].stage' must be a number"
+	# chain_steps and evaluations_total: non-negative integers
+	bad_history "[$(entry 1 chain_steps=-1)]" "'history[0]': 'chain_steps' and 'evaluations_total' must be non-negative integers"
+	bad_history "[$(entry 1 evaluations_total=2.5)]" "'evaluations_total' must be non-negative integers"
+	# the input is as it was
+	tmcmc-stage --eval "analytic-loglik '$DATA/tmcmc/gauss2.json'" -i s2.mpk -o out.mpk
+}

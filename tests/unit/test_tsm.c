@@ -269,6 +269,96 @@ static void test_columns_refused(void **state)
 	model_free(&m);
 }
 
+/* ---- state variances ----
+ *
+ * tsm_state_var gives the first-order variance of each state component,
+ * sum_c (d g_s / d theta_c)^2 sd_c^2. Checked against the same sum
+ * written out here over d g / d theta by central differences of whole
+ * trajectories, Richardson-extrapolated from relative steps 1e-4 and
+ * 5e-5: D = (4 D(h/2) - D(h)) / 3 cancels the O(h^2) truncation, and steps
+ * this large keep the difference's noise (the Newton tolerance over h,
+ * about 1e-7 absolute at h = 1e-5: 2e-4 of the small d phi_0 / d a11
+ * of M1) near 1e-9. The derivatives then agree to about 1e-7 relative,
+ * the variances to twice that; 1e-6 relative is allowed, plus, for the
+ * small derivatives where the noise still shows (d phi_0 late in M1), the
+ * error the extrapolated derivative may carry, taken as |D(h/2) - D(h)|
+ * and allowed twice: 2 sum_c 2 |D_c| sd_c^2 |D(h/2) - D(h)|_c. Variances
+ * below 1e-18 (sd 1e-9) are compared absolutely. gamma, the last state,
+ * is left out: its derivative is a difference of states over dt, with the
+ * residual's error (see the top), and no figure or predictive uses it.
+ * The initial state does not depend on theta: its variance must be
+ * exactly 0.
+ */
+static void test_state_var(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"M1", "M3"};
+	static const double thetas[][MODEL_MAX_THETA] = {
+		{0.8, 2.0, 1.0, 0.1, 0.2},
+		{0.8, 2.0, 2.0, 1.0, 1.0, 2.0, 1.0, 1.5, 1.0, 2.0, 0.1, 0.2, 0.3, 0.4},
+	};
+
+	for (int k = 0; k < 2; k++) {
+		struct model m;
+		struct tsm t;
+		struct err e = {0};
+		struct solver_outcome o;
+		load_example(&m, names[k]);
+		const int d = model_state_size(&m), P = m.n_theta, ns = m.steps / 100 + 1;
+		const size_t cells = (size_t)(ns * d * P);
+		int *save = malloc(sizeof(int) * (size_t)ns);
+		double *g = malloc(sizeof(double) * (size_t)(ns * d)), *x = malloc(sizeof(double) * cells);
+		double *x1 = malloc(sizeof(double) * cells), *x2 = malloc(sizeof(double) * cells);
+		double *work = malloc(sizeof(double) * (size_t)(2 * ns * d));
+		double *var = malloc(sizeof(double) * (size_t)(ns * d)), sd[MODEL_MAX_THETA];
+		assert_true(save && g && x && x1 && x2 && work && var);
+		for (int r = 0; r < ns; r++)
+			save[r] = 100 * r;
+		for (int c = 0; c < P; c++)
+			sd[c] = 0.005 * thetas[k][c];
+		assert_int_equal(tsm_init(&t, &m, NULL, 0, &e), 0);
+		tsm_run(&t, thetas[k], save, ns, g, x, &o);
+		assert_int_equal(o.status, SOLVER_OK);
+		tsm_state_var(&t, x, ns, sd, var);
+		tsm_run_fd(&t, thetas[k], 1e-4, save, ns, g, x1, work, &o);
+		assert_int_equal(o.status, SOLVER_OK);
+		tsm_run_fd(&t, thetas[k], 5e-5, save, ns, g, x2, work, &o);
+		assert_int_equal(o.status, SOLVER_OK);
+		long compared = 0;
+		for (int r = 0; r < ns; r++)
+			for (int s = 0; s < d - 1; s++) {
+				double want = 0, tol = 1e-18;
+				for (int c = 0; c < P; c++) {
+					size_t i = ((size_t)r * d + s) * P + c;
+					double D = (4 * x2[i] - x1[i]) / 3;
+					want += D * sd[c] * (D * sd[c]);
+					tol += 2 * 2 * fabs(D) * sd[c] * sd[c] * fabs(x2[i] - x1[i]);
+				}
+				tol += 1e-6 * want;
+				double got = var[(size_t)r * d + s];
+				if (r == 0) {
+					if (got != 0)
+						fail_msg("%s: the initial state's variance is %g, not 0", names[k], got);
+					continue;
+				}
+				if (!(fabs(got - want) <= tol))
+					fail_msg("%s step %d state %d: var %.10g, by differences %.10g", names[k], save[r], s,
+						 got, want);
+				compared += want > 1e-18;
+			}
+		assert_true(compared > (long)(ns - 1) * (d - 1) / 2); /* real variances were compared */
+		tsm_free(&t);
+		model_free(&m);
+		free(save);
+		free(g);
+		free(x);
+		free(x1);
+		free(x2);
+		free(work);
+		free(var);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_case2_M3val),
 		cmocka_unit_test(test_columns_subset),
 		cmocka_unit_test(test_columns_refused),
+		cmocka_unit_test(test_state_var),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
