@@ -4,7 +4,9 @@
 # steps per stage). First the four models at their true parameters, then
 # the synthetic data (examples/case2/Makefile), then `infer`: M1, M2, M3
 # in turn, the summary of each level, the recovery of all 14 parameters and
-# the validation run M3val against its data. The streams land in demo-out/.
+# the validation run M3val against its data, a T-maze agent, and the
+# figures of all of it (pipelines/figures.mk). The streams land in
+# demo-out/case2, the figures in demo-out/case2/figures.
 set -eu
 cd "$(dirname "$0")/.."
 bin=bin
@@ -73,3 +75,22 @@ printf '\nT-maze agent (examples/agent/tmaze.json): 100 trials of 3 steps\n\n'
 	$2 == 2 { n++; reward += ($4 == 1); loss += ($4 == 2) }
 	END { printf "first move to the cue: %d of %d trials; then reward %d, loss %d\n", cue, n, reward, loss }'
 printf 'Steps in %s/tmaze.mpk (bin/mpcat -i ... --tsv id t obs action q_pi)\n' "$out"
+
+# The figures of the paper from these streams (pipelines/figures.mk, gnuplot)
+fig=$out/figures
+printf '\nFigures (pipelines/figures.mk OUT=%s AGENT=%s/tmaze.mpk)\n\n' "$out" "$out"
+make -s -f pipelines/figures.mk OUT="$out" AGENT="$out/tmaze.mpk" FIG="$fig" >/dev/null
+for f in "$fig"/*.png; do
+	case $(basename "$f" .png) in
+	fit-validation) what="M3val (antibiotics from step 500) at the M3 posterior against its own data" ;;
+	fit-*) what="data against the posterior predictive: phibar, phi, psi with mean +- 2 sd" ;;
+	pairs-*) what="posterior pair plot: histograms, scatter, correlations, truth" ;;
+	recovery) what="the 14 parameters: truth against posterior mean +- 1 sd" ;;
+	diagnostics) what="TMCMC per stage and level: beta, ESS, acceptance, log-evidence" ;;
+	prior-*) what="prior predictive: 50 draws of the prior, solved, against the data" ;;
+	agent) what="T-maze episode 0: beliefs over time and the policy posterior" ;;
+	*) what= ;;
+	esac
+	printf '  %-22s %s\n' "$(basename "$f")" "$what"
+done
+printf '\nFigures in %s (PNG and SVG; the tables they were drawn from in %s/tsv)\n' "$fig" "$fig"
