@@ -79,7 +79,7 @@ printf 'Steps in %s/tmaze.mpk (bin/mpcat -i ... --tsv id t obs action q_pi)\n' "
 # The figures of the paper from these streams (pipelines/figures.mk, gnuplot)
 fig=$out/figures
 printf '\nFigures (pipelines/figures.mk OUT=%s AGENT=%s/tmaze.mpk)\n\n' "$out" "$out"
-make -s -f pipelines/figures.mk OUT="$out" AGENT="$out/tmaze.mpk" FIG="$fig" >/dev/null
+make -s -j "$(nproc)" -f pipelines/figures.mk OUT="$out" AGENT="$out/tmaze.mpk" FIG="$fig" >/dev/null
 for f in "$fig"/*.png; do
 	case $(basename "$f" .png) in
 	fit-validation) what="M3val (antibiotics from step 500) at the M3 posterior against its own data" ;;
