@@ -2,9 +2,12 @@
 #
 #   make                 build the programs into bin/
 #   make check           build with -Werror and run every test (quiet on success)
+#   make check-sanitize  the tests again on ASan+UBSan and TSan builds (clang)
+#   make check-valgrind  every program once under valgrind's memcheck
 #   make demo            solve the Case II models at their true parameters
 #   make bench           profile every component; report in build/bench.json,
 #                        compared with bench/baseline.json
+#   make fuzz            run each fuzz target (tests/fuzz) for FUZZ_SECONDS
 #   make install PREFIX=/usr/local   the biofilter dispatcher and the programs
 #
 # The README's two commands run tools/install-deps first, which installs the
@@ -23,6 +26,13 @@ PROGRAMS = solve sensitivity mpcat tmcmc-stage analytic-loglik infer agent profi
 LIB_MODULES = err rng linalg model residual solver tsm stream mpjson table cli trajectory likelihood thetas normal prior population tmcmc evalcmd analytic plan pool posterior calibration predictive genmodel aif env episodes meter monitor measure report bench
 LIB_OBJS = $(LIB_MODULES:%=build/%.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
+# fuzz targets (tests/fuzz): libFuzzer builds for `make fuzz`, and replays
+# of their corpus and past crashes as tests in `make check`
+FUZZ_TARGETS = stream model prior plan genmodel evalcmd
+FUZZ_REPLAYS = $(FUZZ_TARGETS:%=build/tests/fuzz_%)
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_DATA = -DFUZZ_DATA='"$(CURDIR)/tests/data/figures"'
 MAN1 = $(wildcard man/*.1)
 MAN5 = $(wildcard man/*.5)
 
@@ -49,11 +59,48 @@ bin/%: build/%.o build/libbiofilter.a | bin
 build/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libbiofilter.a | build/tests
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< build/libbiofilter.a $(LDLIBS) -lcmocka -o $@
 
-build bin build/tests:
+build/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h build/libbiofilter.a | build/tests
+	$(CC) $(CPPFLAGS) $(FUZZ_DATA) -DFUZZ_NAME='"$*"' $(WARN) $(CFLAGS) $< tests/fuzz/replay.c \
+		build/libbiofilter.a $(LDLIBS) -o $@
+
+build/fuzz/%.o: src/%.c $(wildcard src/*.h) | build/fuzz
+	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_MODULES:%=build/fuzz/%.o)
+	clang $(CPPFLAGS) $(FUZZ_DATA) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(LIB_MODULES:%=build/fuzz/%.o) \
+		$(LDLIBS) -o $@
+
+build bin build/tests build/fuzz:
 	mkdir -p $@
 
-check: all $(UNIT_TESTS)
-	@tests/run $(UNIT_TESTS)
+# preloaded by tests/nomem.bats: the n-th allocation of a process fails
+build/tests/failmalloc.so: tests/nomem/failmalloc.c | build/tests
+	$(CC) -shared -fPIC -O1 -g -Wall -Wextra $< -ldl -o $@
+
+check: all $(UNIT_TESTS) $(FUZZ_REPLAYS) build/tests/failmalloc.so
+	@tests/run $(UNIT_TESTS) $(FUZZ_REPLAYS)
+
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS='stream plan']: each target for
+# FUZZ_SECONDS, from tests/fuzz/corpus/T (read only) into build/fuzz/corpus/T;
+# a crash lands in build/fuzz/crash-T-*: copy it to tests/fuzz/regress/T
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus/$$t && \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s" && \
+		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=build/fuzz/crash-$$t- -print_final_stats=1 \
+			build/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>build/fuzz/$$t.log || \
+			{ tail -40 build/fuzz/$$t.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^Done' build/fuzz/$$t.log; \
+	done
+
+# the whole suite again on clang builds with sanitizers (tools/check-sanitize)
+check-sanitize:
+	@tools/check-sanitize
+
+# every program once under valgrind's memcheck (tools/check-valgrind)
+check-valgrind: all
+	@tools/check-valgrind
 
 demo: all
 	@pipelines/demo.sh
@@ -75,7 +122,7 @@ install: all
 clean:
 	rm -rf build bin
 
-.PHONY: all check demo bench install clean FORCE
+.PHONY: all check check-sanitize check-valgrind demo bench install clean fuzz FORCE
 .DELETE_ON_ERROR:
 # the programs' objects are intermediate files of the bin/% rule: keep them
 # (a bare .SECONDARY would also let a new library object go unbuilt)

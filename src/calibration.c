@@ -90,7 +90,16 @@ struct level_eval {
 	const double *theta, *floor;
 	double *loglik;
 	int d;
+	const volatile sig_atomic_t *stop;
 };
+
+/* A stop asked for (calibration.stop) ends the level before a batch. */
+static int stopped(const volatile sig_atomic_t *stop, struct err *e)
+{
+	if (stop && *stop)
+		return err_set(e, ERR_RUNTIME, "interrupted");
+	return 0;
+}
 
 static void eval_one(void *ctx, int worker, long i)
 {
@@ -111,7 +120,9 @@ static int eval_batch(void *ctx, const int *ids, const double *theta, const doub
 {
 	struct level_eval *le = ctx;
 	(void)ids;
-	(void)e;
+	int rc = stopped(le->stop, e);
+	if (rc)
+		return rc;
 	le->theta = theta;
 	le->floor = floor;
 	le->loglik = loglik;
@@ -131,14 +142,18 @@ struct cmd_eval {
 	const struct calibration_hooks *h;
 	const struct population *from;
 	struct meter *meter;
+	const volatile sig_atomic_t *stop;
 };
 
 static int cmd_batch(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
 		     double *loglik, struct err *e)
 {
 	struct cmd_eval *ce = ctx;
+	int rc = stopped(ce->stop, e);
+	if (rc)
+		return rc;
 	uint64_t t0 = meter_begin(ce->meter);
-	int rc = evalcmd_eval(&ce->ec, ids, theta, floor, n, d, loglik, e);
+	rc = evalcmd_eval(&ce->ec, ids, theta, floor, n, d, loglik, e);
 	meter_lap(ce->meter, METER_EVALUATOR, t0);
 	if (!rc && ce->h && ce->h->batch)
 		ce->h->batch(ce->h->ctx, ce->lv, ce->from, n);
@@ -288,8 +303,8 @@ int calibration_run_level(struct calibration *c, int k, const struct calibration
 	struct plan *p = c->plan;
 	struct plan_level *lv = &p->levels[k];
 	struct population cur, next;
-	struct level_eval le = {.lv = lv, .threads = c->threads, .h = h};
-	struct cmd_eval ce = {.lv = lv, .h = h, .meter = c->meters};
+	struct level_eval le = {.lv = lv, .threads = c->threads, .h = h, .stop = c->stop};
+	struct cmd_eval ce = {.lv = lv, .h = h, .meter = c->meters, .stop = c->stop};
 	struct tmcmc_evaluator ev;
 	double t0 = cli_now();
 	long missing = 0;
@@ -314,6 +329,7 @@ int calibration_run_level(struct calibration *c, int k, const struct calibration
 			return err_set(e, ERR_NOMEM, "out of memory");
 		snprintf(cmd, len, ". %s/env && %s", qd, c->eval);
 		evalcmd_init(&ce.ec, cmd, (const char *const *)lv->prior.names, lv->prior.n);
+		ce.ec.timeout = c->eval_timeout;
 		ev = (struct tmcmc_evaluator){cmd_batch, &ce, c->meters};
 	} else {
 		if (!(le.lik = calloc((size_t)c->threads, sizeof *le.lik)) ||

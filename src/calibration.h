@@ -17,6 +17,8 @@
 #include "monitor.h"
 #include "plan.h"
 #include "population.h"
+#include <signal.h>
+
 #include "posterior.h"
 #include "stream.h"
 
@@ -43,6 +45,11 @@ struct calibration {
 	 * likelihood evaluation */
 	struct meter *meters;
 	struct monitor *monitor;
+	/* set by the caller after init: the --eval timeout per batch (0:
+	 * none), and a flag (a signal handler's) that, once non-zero, stops
+	 * the level being run before its next batch of likelihoods */
+	double eval_timeout;
+	const volatile sig_atomic_t *stop;
 };
 
 /* threads >= 1; eval and workdir NULL for in-process likelihoods. */
@@ -54,7 +61,9 @@ void calibration_free(struct calibration *c);
  * if lv takes a value from one that is not. */
 BF_RESULT int calibration_fix(struct calibration *c, struct plan_level *lv, struct err *e);
 
-/* Run level k. Every level it takes values from must be done. */
+/* Run level k. Every level it takes values from must be done. A stop
+ * (c->stop) ends it with ERR_RUNTIME and "interrupted", the level not
+ * done. */
 BF_RESULT int calibration_run_level(struct calibration *c, int k, const struct calibration_hooks *h,
 				    struct err *e);
 

@@ -18,6 +18,9 @@
 void cli_init(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	/* past a file size limit a write fails (EFBIG) and is reported, as on a
+	 * full disk, instead of the process being killed */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 int cli_parse_long(const char *arg, const char *opt, long lo, long hi, long *out, struct err *e)

@@ -67,10 +67,12 @@ static void describe_status(int status, char *buf, size_t size)
 		snprintf(buf, size, "ended abnormally");
 }
 
-static pid_t spawn_command(const char *cmd, int in_fd, int out_fd, int close1, int close2)
+static pid_t spawn_command(const char *cmd, int in_fd, int out_fd, int close1, int close2, int group)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
+		if (group)
+			setpgid(0, 0);
 		if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
 			_exit(127);
 		close(in_fd);
@@ -82,6 +84,8 @@ static pid_t spawn_command(const char *cmd, int in_fd, int out_fd, int close1, i
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
+	if (pid > 0 && group)
+		setpgid(pid, pid); /* as the child does: whichever runs first */
 	return pid;
 }
 
@@ -120,17 +124,19 @@ static int find_id(const int *ids, int n, long long id)
 	return -1;
 }
 
-/* Read the answers; the first problem goes into e. */
-static int read_answers(int fd, const int *ids, int n, double *loglik, struct err *e)
+int evalcmd_read_answers(int fd, const int *ids, int n, double deadline, double *loglik, int *timed_out,
+			 struct err *e)
 {
 	struct stream_reader r;
 	const msgpack_object *rec, *h, *v;
 	int rc, got = 0;
 	char name[64];
 
+	*timed_out = 0;
 	snprintf(name, sizeof name, "its output");
 	if ((rc = stream_reader_open_fd(&r, fd, name, e)))
 		return rc;
+	r.deadline = deadline;
 	for (int i = 0; i < n; i++)
 		loglik[i] = NAN;
 	while ((rc = stream_reader_next(&r, &rec, e)) != 0) {
@@ -192,6 +198,7 @@ static int read_answers(int fd, const int *ids, int n, double *loglik, struct er
 			rc = err_set(e, ERR_RUNTIME, "returned no loglik for id %d and %d more", ids[k], n - got - 1);
 	}
 out:
+	*timed_out = r.timed_out;
 	stream_reader_free(&r);
 	return rc;
 }
@@ -221,7 +228,7 @@ int evalcmd_eval(void *ctx, const int *ids, const double *theta, const double *f
 		return err_set(e, ERR_RUNTIME, "evaluator '%s': pipe: %s", c->cmd, strerror(errno));
 	}
 	fflush(NULL); /* a child must not flush our buffers again */
-	pid_t cmd = spawn_command(c->cmd, to[0], from[1], to[1], from[0]);
+	pid_t cmd = spawn_command(c->cmd, to[0], from[1], to[1], from[0], c->timeout > 0);
 	close(to[0]);
 	close(from[1]);
 	pid_t writer = cmd > 0 ? spawn_writer(&sb, to[1], from[0]) : -1;
@@ -235,14 +242,35 @@ int evalcmd_eval(void *ctx, const int *ids, const double *theta, const double *f
 		return err_set(e, ERR_RUNTIME, "evaluator '%s': fork: %s", c->cmd, strerror(err));
 	}
 	struct err re;
-	int read_rc = read_answers(from[0], ids, n, loglik, &re);
+	int timed_out;
+	int read_rc = evalcmd_read_answers(from[0], ids, n, c->timeout > 0 ? t0 + c->timeout : 0, loglik, &timed_out,
+					   &re);
+	if (timed_out) {
+		kill(-cmd, SIGKILL);
+		kill(writer, SIGKILL);
+	}
 	while (waitpid(writer, &status, 0) < 0 && errno == EINTR)
 		;
-	while ((rc = (int)waitpid(cmd, &status, 0)) < 0 && errno == EINTR)
+	rc = 0;
+	if (c->timeout > 0 && !timed_out) {
+		/* the answers are in, but the command may linger: the deadline
+		 * holds until it has exited */
+		double deadline = t0 + c->timeout;
+		while ((rc = (int)waitpid(cmd, &status, WNOHANG)) == 0 && cli_now() < deadline)
+			usleep(10000);
+		if (rc == 0) {
+			kill(-cmd, SIGKILL);
+			timed_out = 1;
+		}
+	}
+	while (rc <= 0 && (rc = (int)waitpid(cmd, &status, 0)) < 0 && errno == EINTR)
 		;
 	c->seconds += cli_now() - t0;
 	c->batches++;
 	c->thetas += n;
+	if (timed_out)
+		return err_set(e, ERR_RUNTIME, "evaluator '%s' did not answer a batch of %d within %g s "
+			       "(--eval-timeout): stopped it", c->cmd, n, c->timeout);
 	char how[128];
 	describe_status(rc < 0 ? 1 << 8 : status, how, sizeof how);
 	/* how the command ended explains a garbled or short answer, which is

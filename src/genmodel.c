@@ -18,6 +18,7 @@
 
 #include "mpjson.h"
 #include "rng.h"
+#include "stream.h"
 
 #define NORM_TOL 1e-6
 
@@ -629,6 +630,11 @@ static int load_msgpack(const char *path, const char *bytes, size_t n, json_t **
 	size_t off = 0;
 	int rc;
 
+	struct stream_scan sc = {0};
+	const char *why = "cut short";
+	/* sizes are checked before the unpacker allocates for them */
+	if (stream_scan(&sc, (const unsigned char *)bytes, n, &why) != 1)
+		return err_set(e, ERR_INPUT, "%s: not a JSON object or a MessagePack map (%s)", path, why);
 	msgpack_unpacked_init(&u);
 	msgpack_sbuffer_init(&sb);
 	if (msgpack_unpack_next(&u, bytes, n, &off) != MSGPACK_UNPACK_SUCCESS || u.data.type != MSGPACK_OBJECT_MAP)

@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -46,6 +47,8 @@ static const char usage[] =
 	"  -e, --eval CMD       likelihoods from CMD (run by /bin/sh, as tmcmc-stage's)\n"
 	"                       instead; CMD sees the level in BIOFILTER_* variables,\n"
 	"                       e.g. -e 'sensitivity $BIOFILTER_EVAL_ARGS'\n"
+	"      --eval-timeout S stop CMD, and fail, when it has not answered a batch\n"
+	"                       within S seconds (default: wait)\n"
 	"      --workdir DIR    where --eval's level files go (default: a temporary\n"
 	"                       directory, removed at the end)\n"
 	"      --json           the summary as JSON on stdout instead of tables\n"
@@ -63,12 +66,17 @@ static const char usage[] =
 	"  -h, --help           this help\n"
 	"      --version        print the version\n"
 	"\n"
-	"Exit status: 0 success, 1 run-time failure, 2 bad plan, bad input or usage.\n";
+	"SIGINT or SIGTERM stops the calibration before its next batch of likelihoods\n"
+	"(a second one at once); so does a failure. The finished levels' posterior then\n"
+	"goes to POSTERIOR.partial.\n"
+	"\n"
+	"Exit status: 0 success, 1 run-time failure, 2 bad plan, bad input or usage,\n"
+	"128 + the signal when stopped by one.\n";
 
 static const char synopsis[] = "PLAN.json [-o POSTERIOR] [-j N] [options]";
 
 enum { OPT_EVERY = 256, OPT_WORKDIR, OPT_JSON, OPT_FROM, OPT_SETUP, OPT_MAKE_RULES, OPT_PROGRESS, OPT_VERSION, OPT_PHASES,
-       OPT_STATS };
+       OPT_STATS, OPT_EVAL_TIMEOUT };
 
 static const struct option longopts[] = {
 	{"output", required_argument, NULL, 'o'},
@@ -76,6 +84,7 @@ static const struct option longopts[] = {
 	{"every", required_argument, NULL, OPT_EVERY},
 	{"threads", required_argument, NULL, 'j'},
 	{"eval", required_argument, NULL, 'e'},
+	{"eval-timeout", required_argument, NULL, OPT_EVAL_TIMEOUT},
 	{"workdir", required_argument, NULL, OPT_WORKDIR},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"from", required_argument, NULL, OPT_FROM},
@@ -96,8 +105,65 @@ struct options {
 	const char *plan, *out, *predictive, *eval, *workdir, *from, *setup, *phases;
 	long threads, every;
 	int json, make_rules, compress, progress, quiet, verbose, stats;
-	double stats_interval;
+	double stats_interval, eval_timeout;
 };
+
+/* The signal that asked the calibration to stop (SIGINT, SIGTERM), or 0:
+ * set by the handler, read between batches of likelihoods. */
+static volatile sig_atomic_t stop_signal;
+
+/* The first SIGINT or SIGTERM asks for a clean stop; a second one ends
+ * the process at once, as if there were no handler. */
+static void on_signal(int sig)
+{
+	if (stop_signal) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	stop_signal = sig;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* After a level failed or was stopped: the finished levels' posterior
+ * goes to OUT.partial (not OUT: a file under the final name would be
+ * taken as the whole calibration, by Make among others). */
+static void write_partial(const struct options *o, const struct calibration *c, int failed_level)
+{
+	struct stream_writer w;
+	struct err e = {0};
+	char path[4200], names[512] = "";
+	int n = 0, rc;
+
+	for (int k = 0; k < c->plan->n_levels; k++)
+		if (c->done[k]) {
+			size_t len = strlen(names);
+			snprintf(names + len, sizeof names - len, "%s%s", n ? ", " : "", c->plan->levels[k].name);
+			n++;
+		}
+	if (!o->out || !strcmp(o->out, "-") || n == 0)
+		return;
+	snprintf(path, sizeof path, "%s.partial", o->out);
+	memset(&w, 0, sizeof w);
+	w.fd = -1;
+	if (!(rc = stream_writer_open(&w, path, o->compress, &e)) && !(rc = calibration_write_posterior(c, &w, &e)))
+		rc = stream_writer_commit(&w, &e);
+	stream_writer_free(&w);
+	if (rc)
+		fprintf(stderr, "infer: %s\n", e.msg);
+	else
+		fprintf(stderr, "infer: level '%s' did not finish; the posterior of %s is in %s\n",
+			c->plan->levels[failed_level].name, names, path);
+}
 
 static int parse_options(int argc, char **argv, struct options *o, struct err *e)
 {
@@ -111,7 +177,14 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		case 'p': o->predictive = optarg; break;
 		case OPT_EVERY: rc = cli_parse_long(optarg, "--every", 1, MODEL_MAX_STEPS, &o->every, e); break;
 		case 'j': rc = cli_parse_long(optarg, "--threads", 1, POOL_MAX_THREADS, &o->threads, e); break;
-		case 'e': o->eval = optarg; break;
+		case 'e':
+			o->eval = optarg;
+			if (!*optarg || strspn(optarg, " \t\n") == strlen(optarg))
+				rc = err_set(e, ERR_INPUT, "'--eval' needs a command, got '%s'", optarg);
+			break;
+		case OPT_EVAL_TIMEOUT:
+			rc = cli_parse_double_in(optarg, "--eval-timeout", 0, 1e9, CLI_OPEN_LO, &o->eval_timeout, e);
+			break;
 		case OPT_WORKDIR: o->workdir = optarg; break;
 		case OPT_JSON: o->json = 1; break;
 		case OPT_FROM: o->from = optarg; break;
@@ -148,6 +221,8 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		return err_set(e, ERR_INPUT, "'--setup' and '--make-rules' are separate steps");
 	if (o->workdir && !o->eval)
 		return err_set(e, ERR_INPUT, "'--workdir' goes with '--eval'");
+	if (o->eval_timeout > 0 && !o->eval)
+		return err_set(e, ERR_INPUT, "'--eval-timeout' goes with '--eval'");
 	if (o->from && o->eval)
 		return err_set(e, ERR_INPUT, "'--from' reads finished levels: it evaluates nothing ('--eval')");
 	if (o->stats && (o->eval || o->from || o->setup || o->make_rules))
@@ -435,7 +510,7 @@ int main(int argc, char **argv)
 	char tmpbuf[4096], *workdir = NULL;
 	struct meter *meters = NULL;
 	struct monitor monitor;
-	int rc;
+	int rc, exit_status = 0;
 
 	cli_init();
 	memset(&pl, 0, sizeof pl);
@@ -484,6 +559,10 @@ int main(int argc, char **argv)
 	struct progress pr = {.on = !o.quiet && (o.progress || isatty(2)), .verbose = o.verbose && !o.quiet,
 			      .start = cli_now()};
 	struct calibration_hooks h = {on_batch, on_stage, &pr};
+	c.stop = &stop_signal;
+	c.eval_timeout = o.eval_timeout;
+	if (!o.from)
+		catch_signals();
 	for (int k = 0; k < pl.n_levels; k++) {
 		if (o.from) {
 			char path[4096];
@@ -497,8 +576,16 @@ int main(int argc, char **argv)
 			rc = calibration_run_level(&c, k, &h, &e);
 			if (pr.on)
 				fputc('\n', stderr);
-			if (rc)
+			if (rc) {
+				if (stop_signal)
+					snprintf(e.msg, sizeof e.msg, "%s: stopped in level '%s'",
+						 stop_signal == SIGINT ? "SIGINT" : "SIGTERM", pl.levels[k].name);
+				fprintf(stderr, "infer: %s\n", e.msg);
+				write_partial(&o, &c, k);
+				exit_status = stop_signal ? 128 + stop_signal : err_exit_status(rc);
+				rc = 0; /* said */
 				goto done;
+			}
 		}
 		if (!o.quiet && !o.json)
 			print_level(&c, k);
@@ -506,6 +593,12 @@ int main(int argc, char **argv)
 	}
 	if ((rc = write_outputs(&o, &c, &e)))
 		goto done;
+	if (o.out && strcmp(o.out, "-")) {
+		/* an earlier stopped run's finished levels are now in o.out */
+		char partial[4200];
+		snprintf(partial, sizeof partial, "%s.partial", o.out);
+		remove(partial);
+	}
 	if (o.json)
 		rc = print_json(&c, &e);
 	if (!rc && fflush(stdout))
@@ -534,5 +627,5 @@ done:
 	calibration_free(&c);
 	plan_free(&pl);
 	free(meters);
-	return rc ? err_exit_status(rc) : 0;
+	return rc ? err_exit_status(rc) : exit_status;
 }

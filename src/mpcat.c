@@ -87,7 +87,12 @@ struct mpcat {
 	long written;           /* records written */
 	long records_seen;      /* records read, all inputs: one numbering, as for cat a b */
 	int header_done;        /* --msgpack: header written; --tsv: names printed */
-	struct stream_reader first; /* --msgpack: keeps the first header */
+	/* --msgpack: a copy of the header written last (a later stream's must
+	 * agree with it, or start a new section of a posterior stream), and
+	 * the file it came from */
+	msgpack_unpacked last;
+	msgpack_sbuffer last_bytes; /* last's strings point into these */
+	char *last_name;
 	int bad;                /* some record was bad: exit 2 at the end */
 };
 
@@ -199,7 +204,6 @@ static int from_json(struct mpcat *c, const char *path, struct err *e)
 		close(fd);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
-	msgpack_packer *pk = stream_writer_packer(&c->w);
 	while (!done(c)) {
 		size_t len = 0;
 		int eof = 0;
@@ -266,8 +270,25 @@ static int from_json(struct mpcat *c, const char *path, struct err *e)
 			}
 			c->written++;
 		}
-		mpjson_pack(pk, j);
+		/* packed aside first: a line no reader would take (nested too
+		 * deeply, too large) is refused here, not written */
+		msgpack_sbuffer sb;
+		msgpack_packer lp;
+		struct stream_scan sc = {0};
+		const char *why = "empty";
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&lp, &sb, msgpack_sbuffer_write);
+		mpjson_pack(&lp, j);
 		json_decref(j);
+		if (stream_scan(&sc, (const unsigned char *)sb.data, sb.size, &why) != 1) {
+			if (!c->quiet)
+				fprintf(stderr, "mpcat: %s: %s\n", where, why);
+			c->bad = 1;
+			msgpack_sbuffer_destroy(&sb);
+			continue;
+		}
+		stream_writer_write(&c->w, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
 		if ((rc = stream_writer_flush(&c->w, 0, e)))
 			goto out;
 	}
@@ -275,6 +296,31 @@ out:
 	free(line);
 	gzclose(gz);
 	return rc;
+}
+
+/* --msgpack: write header h (of r) and keep a copy of it, to compare the
+ * next file's with: the reader's own goes with the reader. */
+static int write_header(struct mpcat *c, const struct stream_reader *r, const msgpack_object *h, struct err *e)
+{
+	msgpack_sbuffer *sb = &c->last_bytes;
+	msgpack_packer pk;
+	size_t off = 0;
+
+	msgpack_pack_object(stream_writer_packer(&c->w), *h);
+	msgpack_sbuffer_clear(sb);
+	free(c->last_name);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	if (msgpack_pack_object(&pk, *h) != 0 || !sb->data ||
+	    msgpack_unpack_next(&c->last, sb->data, sb->size, &off) != MSGPACK_UNPACK_SUCCESS ||
+	    !(c->last_name = strdup(r->name)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int is_posterior(const msgpack_object *h)
+{
+	const msgpack_object *k = stream_map_get(h, "kind");
+	return k && stream_object_is_str(k, "posterior");
 }
 
 static int emit_header(struct mpcat *c, struct stream_reader *r, struct err *e)
@@ -292,15 +338,13 @@ static int emit_header(struct mpcat *c, struct stream_reader *r, struct err *e)
 			stream_writer_write(&c->w, "\n", 1);
 		return stream_writer_flush(&c->w, 0, e);
 	case MODE_MSGPACK:
-		if (c->header_done) {
-			if (!msgpack_object_equal(*h, *stream_reader_header(&c->first)))
-				return err_set(e, ERR_INPUT, "%s: its header disagrees with that of %s", r->name,
-					       c->first.name);
-			return 0;
-		}
-		msgpack_pack_object(stream_writer_packer(&c->w), *h);
-		c->header_done = 1;
-		return 1; /* keep this reader: it owns the first header */
+		if (c->header_done && msgpack_object_equal(*h, c->last.data))
+			return 0; /* streams concatenate: one header */
+		if (c->header_done && !(is_posterior(h) && is_posterior(&c->last.data)))
+			return err_set(e, ERR_INPUT, "%s: its header disagrees with that of %s", r->name,
+				       c->last_name);
+		c->header_done = 1; /* a first header, or a posterior stream's next section */
+		return write_header(c, r, h, e);
 	case MODE_TSV:
 		if (!c->tsv_headers)
 			return 0;
@@ -325,7 +369,7 @@ static int cat(struct mpcat *c, const char *path, struct err *e)
 	struct stream_reader r;
 	const msgpack_object *rec;
 	struct err re;
-	int rc, keep = 0;
+	int rc;
 
 	if ((rc = stream_reader_open(&r, path, e)))
 		return rc;
@@ -333,7 +377,6 @@ static int cat(struct mpcat *c, const char *path, struct err *e)
 	r.record = c->records_seen;
 	if ((rc = stream_reader_peek_header(&r, e)) || (rc = emit_header(c, &r, e)) < 0)
 		goto out;
-	keep = rc == 1;
 	const msgpack_object *kind = stream_reader_header(&r) ? stream_map_get(stream_reader_header(&r), "kind") : NULL;
 	int sectioned = kind && stream_object_is_str(kind, "posterior");
 	int headers_only = c->mode == MODE_TSV && c->tsv_headers;
@@ -351,9 +394,7 @@ static int cat(struct mpcat *c, const char *path, struct err *e)
 		}
 		if (r.sections != sections) { /* a posterior stream's next level */
 			sections = r.sections;
-			if (c->mode == MODE_MSGPACK) /* the output is a posterior stream too */
-				msgpack_pack_object(stream_writer_packer(&c->w), *stream_reader_header(&r));
-			else if ((rc = emit_header(c, &r, e)) < 0)
+			if ((rc = emit_header(c, &r, e)) < 0)
 				goto out;
 		}
 		if (headers_only)
@@ -392,10 +433,7 @@ static int cat(struct mpcat *c, const char *path, struct err *e)
 	}
 out:
 	c->records_seen = r.record;
-	if (keep && rc == 0)
-		c->first = r;
-	else
-		stream_reader_free(&r);
+	stream_reader_free(&r);
 	return rc;
 }
 
@@ -407,6 +445,8 @@ int main(int argc, char **argv)
 
 	cli_init();
 	memset(&c, 0, sizeof c);
+	msgpack_unpacked_init(&c.last);
+	msgpack_sbuffer_init(&c.last_bytes);
 	c.head = -1;
 	c.w.fd = -1;
 	if ((rc = parse_options(argc, argv, &c, &e))) {
@@ -424,7 +464,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mpcat: %s\n", e.msg);
 end:
 	stream_writer_free(&c.w);
-	stream_reader_free(&c.first);
+	msgpack_unpacked_destroy(&c.last);
+	msgpack_sbuffer_destroy(&c.last_bytes);
+	free(c.last_name);
 	for (int i = 0; i < c.n_fields; i++)
 		free(c.fields[i]);
 	free(c.fields);

@@ -143,6 +143,12 @@ int mpjson_print(const msgpack_object *o, mpjson_write_fn w, void *d)
 			if (kv->key.type == MSGPACK_OBJECT_STR) {
 				if (print_str(kv->key.via.str.ptr, kv->key.via.str.size, w, d))
 					return -1;
+			} else if (kv->key.type == MSGPACK_OBJECT_ARRAY || kv->key.type == MSGPACK_OBJECT_MAP) {
+				/* a container as a key is not biofilter's; quoting its JSON
+				 * would escape each nested key again, doubling the output
+				 * per level (a 1 KiB stream printed 134 MB) */
+				if (put(w, d, kv->key.type == MSGPACK_OBJECT_ARRAY ? "\"[array]\"" : "\"{map}\""))
+					return -1;
 			} else {
 				/* JSON keys are strings: quote the key's own JSON */
 				struct sink k = {0};
@@ -226,6 +232,13 @@ static void untag(char *msg)
 	}
 }
 
+/* jansson's failure for want of memory is not the input's fault (and its
+ * message is then sometimes empty) */
+static int out_of_memory(const json_error_t *je)
+{
+	return json_error_code(je) == json_error_out_of_memory || !je->text[0];
+}
+
 int mpjson_parse(const char *text, size_t len, json_t **out, const char *where, struct err *e)
 {
 	json_error_t je;
@@ -241,6 +254,8 @@ int mpjson_parse(const char *text, size_t len, json_t **out, const char *where, 
 	free(t);
 	free(from);
 	if (!*out) {
+		if (out_of_memory(&je))
+			return err_set(e, ERR_NOMEM, "%s: out of memory", where);
 		untag(je.text);
 		return err_set(e, ERR_INPUT, "%s: column %zu: %s", where, pos + 1, je.text);
 	}
@@ -308,6 +323,8 @@ int mpjson_load_file(const char *path, const char *what, json_t **out, struct er
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return err_set(e, ERR_INPUT, "%s: is a directory, not %s", path, what);
 	if (!(*out = json_load_file(path, JSON_REJECT_DUPLICATES, &je))) {
+		if (out_of_memory(&je))
+			return err_set(e, ERR_NOMEM, "%s: out of memory", path);
 		if (je.line < 1)
 			return err_set(e, ERR_INPUT, "%s: %s", path, je.text);
 		return err_set(e, ERR_INPUT, "%s: line %d: %s", path, je.line, je.text);

@@ -376,7 +376,7 @@ static int count_global_species(const json_t *levels, const json_t *validation)
 	return n;
 }
 
-int plan_load(struct plan *p, const char *path, struct err *e)
+static int load_plan(struct plan *p, const char *path, struct err *e)
 {
 	json_t *root, *v, *levels, *validation;
 	int rc;
@@ -471,6 +471,14 @@ static void level_free(struct plan_level *lv)
 	free(lv->from_level);
 	free(lv->from_pos);
 	free(lv->fixed_value);
+}
+
+int plan_load(struct plan *p, const char *path, struct err *e)
+{
+	int rc = load_plan(p, path, e);
+	if (rc)
+		plan_free(p); /* what was read before the error */
+	return rc;
 }
 
 void plan_free(struct plan *p)

@@ -72,7 +72,8 @@ struct plan {
 };
 
 /* Read and check a plan file and every file it names. Errors are ERR_INPUT
- * and name the plan, the level and the key. */
+ * and name the plan, the level and the key; on error nothing is left to
+ * free (plan_free of the zeroed p is harmless). */
 BF_RESULT int plan_load(struct plan *p, const char *path, struct err *e);
 void plan_free(struct plan *p);
 

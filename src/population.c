@@ -287,6 +287,17 @@ int population_read(struct population *p, struct prior *pr, const char *path, st
 		rc = err_set(e, ERR_INPUT, "%s: the population has no records", r.name);
 		goto fail;
 	}
+	const msgpack_object *ns = stream_reader_header(&r) ? stream_map_get(stream_reader_header(&r), "samples") : NULL;
+	double hn;
+	if (ns && stream_object_number(ns, &hn)) {
+		rc = err_set(e, ERR_INPUT, "%s: header: 'samples' must be a number (of records)", r.name);
+		goto fail;
+	}
+	if (ns && hn != n) {
+		rc = err_set(e, ERR_INPUT, "%s: header: 'samples' says %g, the stream has %d records (cut short?)",
+			     r.name, hn, n);
+		goto fail;
+	}
 	if (!(q.covariance = calloc((size_t)q.d * (size_t)q.d, sizeof *q.covariance))) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto fail;

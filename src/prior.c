@@ -149,7 +149,10 @@ int prior_from_json(struct prior *pr, const json_t *j, const char *where, struct
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	mpjson_pack(&pk, j);
-	msgpack_zone_init(&zone, 4096);
+	if (!msgpack_zone_init(&zone, 4096)) {
+		msgpack_sbuffer_destroy(&sb);
+		return err_set(e, ERR_NOMEM, "%s: out of memory", where);
+	}
 	size_t off = 0;
 	if (!sb.data || msgpack_unpack(sb.data, sb.size, &off, &zone, &o) != MSGPACK_UNPACK_SUCCESS)
 		rc = err_set(e, ERR_NOMEM, "%s: out of memory", where);

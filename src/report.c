@@ -109,6 +109,13 @@ int report_load(struct report *r, const char *path, struct err *e)
 		json_decref(doc);
 		return err_set(e, ERR_INPUT, "%s: not a profile report (no 'results')", path);
 	}
+	/* a report of another format may mean other things by the same keys */
+	const json_t *fmt = json_object_get(doc, "format");
+	if (fmt && (!json_is_integer(fmt) || json_integer_value(fmt) != REPORT_FORMAT)) {
+		json_decref(doc);
+		return err_set(e, ERR_INPUT, "%s: 'format' must be %d (this profile's report format)", path,
+			       REPORT_FORMAT);
+	}
 	size_t i;
 	json_t *x;
 	json_array_foreach(res, i, x) {

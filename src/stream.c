@@ -16,11 +16,14 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "cli.h"
 
 #define READ_CHUNK (64 * 1024)
 #define WRITE_BLOCK (1024 * 1024)
@@ -117,10 +120,24 @@ int stream_object_is_str(const msgpack_object *o, const char *s)
 }
 
 /* read(2), again after a signal. */
-static ssize_t read_some(int fd, void *buf, size_t n)
+/* read(2), waiting no later than r->deadline when one is set (ETIMEDOUT). */
+static ssize_t read_some(struct stream_reader *r, void *buf, size_t n)
 {
 	for (;;) {
-		ssize_t k = read(fd, buf, n);
+		if (r->deadline > 0) {
+			double left = r->deadline - cli_now();
+			struct pollfd p = {.fd = r->fd, .events = POLLIN};
+			int ms = left <= 0 ? 0 : left > 1e6 ? 1000000000 : (int)(left * 1000) + 1;
+			int k = poll(&p, 1, ms);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k == 0) {
+				r->timed_out = 1;
+				errno = ETIMEDOUT;
+				return -1;
+			}
+		}
+		ssize_t k = read(r->fd, buf, n);
 		if (k >= 0 || errno != EINTR)
 			return k;
 	}
@@ -137,7 +154,7 @@ static int refill_gzip(struct stream_reader *r, struct err *e)
 {
 	if (r->z.avail_in > 0 || r->in_eof)
 		return 0;
-	ssize_t k = read_some(r->fd, r->zin, READ_CHUNK);
+	ssize_t k = read_some(r, r->zin, READ_CHUNK);
 	if (k < 0)
 		return read_error(r, strerror(errno), e);
 	if (k == 0)
@@ -188,7 +205,7 @@ static ssize_t start(struct stream_reader *r, unsigned char *buf, size_t cap, st
 	r->started = 1;
 	if (!(r->zin = malloc(READ_CHUNK)))
 		return err_set(e, ERR_NOMEM, "%s: out of memory", r->name);
-	ssize_t k = read_some(r->fd, r->zin, READ_CHUNK);
+	ssize_t k = read_some(r, r->zin, READ_CHUNK);
 	if (k < 0)
 		return read_error(r, strerror(errno), e);
 	if (k == 0 || r->zin[0] != 0x1f) {
@@ -225,7 +242,7 @@ static int fill(struct stream_reader *r, struct err *e)
 		n = read_gzip(r, buf, cap, e);
 	else if (r->in_eof)
 		n = 0;
-	else if ((n = read_some(r->fd, buf, cap)) < 0)
+	else if ((n = read_some(r, buf, cap)) < 0)
 		n = read_error(r, strerror(errno), e);
 	if (n < 0) {
 		r->eof = 1;
@@ -237,6 +254,149 @@ static int fill(struct stream_reader *r, struct err *e)
 	}
 	msgpack_unpacker_buffer_consumed(&r->up, (size_t)n);
 	return 1;
+}
+
+/* Where the next record is, for messages. */
+static const char *place(const struct stream_reader *r, char *buf, size_t size)
+{
+	if (r->record == 0)
+		return "before the first record";
+	snprintf(buf, size, "after record %ld", r->record);
+	return buf;
+}
+
+/* Big-endian unsigned of n bytes at p. */
+static uint64_t be(const unsigned char *p, int n)
+{
+	uint64_t x = 0;
+	for (int i = 0; i < n; i++)
+		x = x << 8 | p[i];
+	return x;
+}
+
+int stream_scan(struct stream_scan *s, const unsigned char *d, size_t n, const char **why)
+{
+	size_t pos = s->pos;
+
+	if (s->depth == 0) { /* a new object: one element due */
+		if (n == 0)
+			return 0;
+		s->depth = 1;
+		s->left[0] = 1;
+		pos = 0;
+	}
+	while (s->depth > 0 && pos < n) {
+		unsigned b = d[pos];
+		if (b == 0xcb || b <= 0x7f) {
+			/* the bulk of biofilter's streams: runs of float64 (or
+			 * small integers) in an array, skipped in a tight loop */
+			uint64_t *left = &s->left[s->depth - 1], k = *left; /* k: no aliasing with d */
+			while (k > 0 && pos < n) {
+				if (d[pos] == 0xcb) {
+					if (pos + 9 > n)
+						break;
+					pos += 9;
+				} else if (d[pos] <= 0x7f) {
+					pos++;
+				} else {
+					break;
+				}
+				k--;
+			}
+			*left = k;
+			if (pos > STREAM_MAX_RECORD) {
+				*why = "an object larger than " STREAM_MAX_RECORD_TEXT " (corrupt stream?)";
+				goto corrupt;
+			}
+			while (s->depth > 0 && s->left[s->depth - 1] == 0)
+				s->depth--;
+			if (*left > 0 && pos < n && (d[pos] == 0xcb || d[pos] <= 0x7f))
+				break; /* a float64 cut short: wait for its bytes */
+			continue;
+		}
+		size_t head = 1, body = 0;
+		uint64_t items = 0; /* elements of a container (2 per map entry) */
+		int container = 0, sz = 0;
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+		} else if (b <= 0x8f) {
+			container = 1, items = 2 * (uint64_t)(b & 0x0f);
+		} else if (b <= 0x9f) {
+			container = 1, items = b & 0x0f;
+		} else if (b <= 0xbf) {
+			body = b & 0x1f;
+		} else if (b == 0xc1) {
+			*why = "corrupt MessagePack (byte 0xc1)";
+			goto corrupt;
+		} else if (b >= 0xc4 && b <= 0xc6) { /* bin 8, 16, 32 */
+			sz = 1 << (b - 0xc4);
+		} else if (b >= 0xc7 && b <= 0xc9) { /* ext 8, 16, 32: size, type */
+			sz = 1 << (b - 0xc7), body = 1;
+		} else if (b == 0xca || b == 0xcb) {
+			body = b == 0xca ? 4 : 8;
+		} else if (b >= 0xcc && b <= 0xd3) { /* uint, int 8..64 */
+			body = (size_t)1 << ((b - 0xcc) & 3);
+		} else if (b >= 0xd4 && b <= 0xd8) { /* fixext 1..16, and its type */
+			body = 1 + ((size_t)1 << (b - 0xd4));
+		} else if (b >= 0xd9 && b <= 0xdb) { /* str 8, 16, 32 */
+			sz = 1 << (b - 0xd9);
+		} else if (b == 0xdc || b == 0xdd) {
+			container = 1, sz = b == 0xdc ? 2 : 4;
+		} else { /* 0xde, 0xdf: map 16, 32 */
+			container = 2, sz = b == 0xde ? 2 : 4;
+		}
+		if (sz) {
+			if (pos + 1 + (size_t)sz > n)
+				break;
+			uint64_t len = be(d + pos + 1, sz);
+			head += (size_t)sz;
+			if (container)
+				items = container == 2 ? 2 * len : len;
+			else
+				body += len;
+		}
+		/* every element takes a byte at least: a claim larger than a
+		 * record can hold is corrupt, whatever follows */
+		if (items > STREAM_MAX_RECORD || body > STREAM_MAX_RECORD || pos + head + body > STREAM_MAX_RECORD) {
+			*why = "an object larger than " STREAM_MAX_RECORD_TEXT " (corrupt stream?)";
+			goto corrupt;
+		}
+		if (pos + head + body > n)
+			break;
+		pos += head + body;
+		s->left[s->depth - 1]--;
+		if (container) {
+			/* depth 1 is the top level's; an empty container counts
+			 * too, as it does for msgpack-c's unpacker */
+			if (s->depth > STREAM_MAX_DEPTH) {
+				*why = "objects nested deeper than " STREAM_MAX_DEPTH_TEXT " (corrupt stream?)";
+				goto corrupt;
+			}
+			if (items > 0)
+				s->left[s->depth++] = items;
+		}
+		while (s->depth > 0 && s->left[s->depth - 1] == 0)
+			s->depth--;
+	}
+	s->pos = pos;
+	return s->depth == 0;
+corrupt:
+	memset(s, 0, sizeof *s);
+	return -1;
+}
+
+/* Scan the buffered bytes of the next message (stream_scan): 1 whole, 0
+ * more needed, or an error. */
+static int scan(struct stream_reader *r, struct err *e)
+{
+	const char *why;
+	char at[64];
+	int rc = stream_scan(&r->scan, (const unsigned char *)r->up.buffer + r->up.off, r->up.used - r->up.off, &why);
+
+	if (rc < 0 && !strncmp(why, "corrupt", 7)) /* as the unpacker's own complaint reads */
+		return err_set(e, ERR_INPUT, "%s: corrupt MessagePack %s%s", r->name, place(r, at, sizeof at), why + 19);
+	if (rc < 0)
+		return err_set(e, ERR_INPUT, "%s: %s: %s", r->name, place(r, at, sizeof at), why);
+	return rc;
 }
 
 static int take_header(struct stream_reader *r, struct err *e)
@@ -286,8 +446,20 @@ static int next_object(struct stream_reader *r, const msgpack_object **rec, stru
 		return err_set(e, ERR_INPUT, "%s: cannot read on after an error at record %ld", r->name, r->record);
 	for (;;) {
 		msgpack_unpack_return ret = MSGPACK_UNPACK_CONTINUE;
-		if (!r->eof || msgpack_unpacker_message_size(&r->up) > 0)
+		int whole = scan(r, e);
+		if (whole < 0) {
+			r->eof = 1;
+			return whole;
+		}
+		if (whole)
 			ret = msgpack_unpacker_next(&r->up, &r->msg);
+		else if (r->eof && r->up.used > r->up.off) {
+			/* a message begun and never finished */
+			memset(&r->scan, 0, sizeof r->scan);
+			if (r->record == 0)
+				return err_set(e, ERR_INPUT, "%s: truncated stream before the first record", r->name);
+			return err_set(e, ERR_INPUT, "%s: truncated stream after record %ld", r->name, r->record);
+		}
 		switch (ret) {
 		case MSGPACK_UNPACK_SUCCESS:
 			break;
@@ -354,6 +526,14 @@ int stream_reader_peek_header(struct stream_reader *r, struct err *e)
 	if (!p)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	p->rc = next_raw(r, &p->rec, &p->e);
+	if (p->rc < 0 && !r->have_header) {
+		/* the header itself could not be read: a caller checking it
+		 * must hear why, not that there is none */
+		*e = p->e;
+		int rc = p->rc;
+		free(p);
+		return rc;
+	}
 	r->parked = p;
 	return 0;
 }
@@ -480,7 +660,17 @@ static const char *writer_name(const struct stream_writer *w)
 	return w->path ? w->path : "<stdout>";
 }
 
+static int writer_open(struct stream_writer *w, const char *path, int compress, struct err *e);
+
 int stream_writer_open(struct stream_writer *w, const char *path, int compress, struct err *e)
+{
+	int rc = writer_open(w, path, compress, e);
+	if (rc)
+		stream_writer_free(w); /* what was made before the error; w stays freeable */
+	return rc;
+}
+
+static int writer_open(struct stream_writer *w, const char *path, int compress, struct err *e)
 {
 	struct stat st;
 

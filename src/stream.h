@@ -33,6 +33,35 @@
 
 #define STREAM_VERSION 1
 #define STREAM_MAX_ARRAY 100000000u /* sanity bound on any array we index */
+/* The largest record (or header) read, in bytes: a record is checked to
+ * be whole and within this before it is unpacked, so a corrupt size
+ * (an array that claims 2^32 elements) is refused before anything is
+ * allocated for it, and what is allocated stays below 24 bytes per byte
+ * read. 64 MiB is 300 times the largest record biofilter writes (a solve
+ * trajectory of M2 at every step, 270 KB). */
+#define STREAM_MAX_RECORD (64u << 20)
+#define STREAM_MAX_RECORD_TEXT "64 MiB"
+#define STREAM_MAX_DEPTH 32 /* nesting, as msgpack-c's unpacker allows */
+#define STREAM_MAX_DEPTH_TEXT "32"
+
+/* A scan of MessagePack bytes that checks one object is whole and within
+ * the limits without unpacking it, resumable as bytes arrive: bytes
+ * scanned, and the elements still due at each open level. Zeroed: before
+ * an object. */
+struct stream_scan {
+	size_t pos;
+	int depth;
+	uint64_t left[STREAM_MAX_DEPTH + 2];
+};
+
+/* Scan on over d[0..n-1] (the same bytes as before, and maybe more): 1
+ * when the object is whole (s->pos is its length, and s is zeroed for the
+ * next one on the next call), 0 when more bytes are needed, -1 when a
+ * size it claims is corrupt (*why says which: larger than
+ * STREAM_MAX_RECORD, nested deeper than STREAM_MAX_DEPTH, the unused byte
+ * 0xc1). The unpacker allocates for a container as soon as it reads its
+ * header, so only a whole object should be given to it. */
+int stream_scan(struct stream_scan *s, const unsigned char *d, size_t n, const char **why);
 
 struct stream_reader {
 	char *name;              /* file name for messages, "<stdin>" for stdin */
@@ -53,6 +82,9 @@ struct stream_reader {
 	int eof;
 	int dead;                /* an error was returned: nothing more is read */
 	void *parked;           /* the first record, read ahead by peek_header */
+	struct stream_scan scan; /* of the message being buffered */
+	double deadline;         /* cli_now() time after which a read fails, or 0 */
+	int timed_out;           /* a read failed so */
 	struct meter *meter;     /* set after opening to time reading, or NULL */
 };
 
@@ -77,7 +109,10 @@ BF_RESULT int stream_reader_next(struct stream_reader *r, const msgpack_object *
 const msgpack_object *stream_reader_header(const struct stream_reader *r);
 
 /* Read up to the first record without consuming it, so the header is known
- * before any record is handled. Returns 0 or a negative error. */
+ * before any record is handled. Returns 0, or the error when what comes
+ * first cannot be read (a header cut short, a corrupt size, a bad
+ * version); an error in the first record after a good header is kept for
+ * stream_reader_next. */
 BF_RESULT int stream_reader_peek_header(struct stream_reader *r, struct err *e);
 
 void stream_reader_free(struct stream_reader *r);
@@ -122,7 +157,8 @@ struct stream_writer {
 /* Open path ("-" or NULL: stdout); compress with gzip when `compress`.
  * A regular file (or a new one) is written through a temporary file beside
  * it (beside the file a symbolic link names) and keeps an existing file's
- * mode; a device or pipe (/dev/null, /dev/stdout) is written directly. */
+ * mode; a device or pipe (/dev/null, /dev/stdout) is written directly.
+ * On error nothing is left to free (stream_writer_free is harmless). */
 BF_RESULT int stream_writer_open(struct stream_writer *w, const char *path, int compress, struct err *e);
 
 /* The packer to pack maps with. Its errors are sticky and reported by

@@ -41,6 +41,8 @@ static const char usage[] =
 	"Stages:\n"
 	"  -e, --eval CMD       the likelihood: CMD (run by /bin/sh) reads theta records\n"
 	"                       on stdin and writes loglik records on stdout\n"
+	"      --eval-timeout S stop CMD, and fail, when it has not answered a batch\n"
+	"                       within S seconds (default: wait)\n"
 	"      --target-ess F   ESS of the weights as a fraction of N (default 0.5)\n"
 	"      --min-dbeta X    smallest tempering step (default 0)\n"
 	"      --logl-scale X   scale logliks by X when choosing dbeta only (default 1)\n"
@@ -73,7 +75,7 @@ static const char synopsis[] = "--init --prior PRIOR -N COUNT | --eval CMD [opti
 
 enum { OPT_INIT = 256, OPT_PRIOR, OPT_SEED, OPT_LEVEL, OPT_TARGET_ESS, OPT_MIN_DBETA, OPT_LOGL_SCALE, OPT_SCALE,
        OPT_FIXED_SCALE, OPT_TARGET_ACC, OPT_RESAMPLE, OPT_CHAIN_STEPS, OPT_MAX_CHAIN_STEPS, OPT_DECORRELATION,
-       OPT_PROGRESS, OPT_VERSION, OPT_PHASES };
+       OPT_PROGRESS, OPT_VERSION, OPT_PHASES, OPT_EVAL_TIMEOUT };
 
 static const struct option longopts[] = {
 	{"init", no_argument, NULL, OPT_INIT},
@@ -82,6 +84,7 @@ static const struct option longopts[] = {
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"level", required_argument, NULL, OPT_LEVEL},
 	{"eval", required_argument, NULL, 'e'},
+	{"eval-timeout", required_argument, NULL, OPT_EVAL_TIMEOUT},
 	{"target-ess", required_argument, NULL, OPT_TARGET_ESS},
 	{"min-dbeta", required_argument, NULL, OPT_MIN_DBETA},
 	{"logl-scale", required_argument, NULL, OPT_LOGL_SCALE},
@@ -107,6 +110,7 @@ static const struct option longopts[] = {
 struct options {
 	int init, compress, verbose, quiet, progress;
 	const char *prior, *eval, *in, *out, *phases;
+	double eval_timeout;
 	long n, level;
 	unsigned long long seed;
 	int seed_set, level_set, stage_opts, auto_opts;
@@ -142,7 +146,14 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 			rc = cli_parse_long(optarg, "--level", 0, 1000000000, &o->level, e);
 			o->level_set = 1;
 			break;
-		case 'e': o->eval = optarg; break;
+		case 'e':
+			o->eval = optarg;
+			if (!*optarg || strspn(optarg, " \t\n") == strlen(optarg))
+				rc = err_set(e, ERR_INPUT, "'--eval' needs a command, got '%s'", optarg);
+			break;
+		case OPT_EVAL_TIMEOUT:
+			rc = cli_parse_double_in(optarg, "--eval-timeout", 0, 1e9, CLI_OPEN_LO, &o->eval_timeout, e);
+			break;
 		case OPT_TARGET_ESS: rc = cli_parse_double_in(optarg, "--target-ess", 0, 1, CLI_OPEN_LO, &o->s.target_ess, e); break;
 		case OPT_MIN_DBETA: rc = cli_parse_double_in(optarg, "--min-dbeta", 0, 1, 0, &o->s.min_dbeta, e); break;
 		case OPT_LOGL_SCALE:
@@ -195,7 +206,11 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 	if (optind < argc)
 		return err_set(e, ERR_INPUT, "unexpected argument '%s' (the population is read with -i or stdin)",
 			       argv[optind]);
+	if (o->eval_timeout > 0 && !o->eval && !o->init)
+		return err_set(e, ERR_INPUT, "'--eval-timeout' goes with '--eval'");
 	if (o->init) {
+		if (o->eval_timeout > 0)
+			o->stage_opts = 1; /* refused below, with --eval */
 		if (!o->prior || !o->n)
 			return err_set(e, ERR_INPUT, "'--init' needs '--prior FILE' and '-N COUNT'");
 		if (o->eval || o->in || o->stage_opts)
@@ -275,6 +290,7 @@ static int run_stage(struct run *u, struct err *e)
 		return err_set(e, ERR_INPUT, "%s: the population is at beta = 1 already: nothing to do",
 			       u->o.in ? u->o.in : "<stdin>");
 	evalcmd_init(ec, u->o.eval, (const char *const *)u->prior.names, u->prior.n);
+	ec->timeout = u->o.eval_timeout;
 	cli_progress_init(&m.p, u->o.progress, u->o.quiet);
 	m.meter = u->mp;
 	if ((rc = tmcmc_evaluate_missing(&u->in, &ev, &missing, e)) ||

@@ -798,7 +798,7 @@ headed() {
 	printf '\xc1' >bad0.mpk
 	run --separate-stderr mpcat --tsv id -i bad0.mpk
 	assert_failure 2
-	stderr_has "bad0.mpk: corrupt MessagePack after record 0"
+	stderr_has "bad0.mpk: corrupt MessagePack before the first record"
 }
 
 @test "a corrupt array or map length (4 G entries) is an error, not a crash" {
@@ -1086,4 +1086,20 @@ posterior_like() {
 	assert_failure 2
 	stderr_has "mpcat: pop.mpk: header: 'nothing[]': 'nothing' is missing"
 	assert_output ''
+}
+
+@test "--msgpack: two copies of a posterior stream of three levels give six sections" {
+	printf '%s\n' '{"biofilter":1,"kind":"posterior","level":"A"}' '{"id":0}' \
+		'{"biofilter":1,"kind":"posterior","level":"B"}' '{"id":1}' \
+		'{"biofilter":1,"kind":"posterior","level":"C"}' '{"id":2}' | mpcat --from-json >p.mpk
+	run --separate-stderr mpcat --msgpack p.mpk p.mpk -o two.mpk
+	assert_success
+	run mpcat -i two.mpk --tsv ^level id
+	assert_output "$(printf 'A\t0\nB\t1\nC\t2\nA\t0\nB\t1\nC\t2')"
+	# a stream of another kind still has to agree
+	printf '%s\n' '{"biofilter":1,"kind":"theta"}' '{"id":9}' | mpcat --from-json >t.mpk
+	run --separate-stderr mpcat --msgpack p.mpk t.mpk -o bad.mpk
+	assert_failure 2
+	stderr_has "t.mpk: its header disagrees with that of p.mpk"
+	[ ! -e bad.mpk ]
 }

@@ -429,7 +429,9 @@ static void test_print_other_types(void **state)
 	msgpack_unpacked_init(&u);
 	assert_int_equal(msgpack_unpack_next(&u, sb.data, sb.size, NULL), MSGPACK_UNPACK_SUCCESS);
 	assert_int_equal(mpjson_print(&u.data, sink_write, &k), 0);
-	assert_string_equal(k.buf, "{\"5\":0.5,\"null\":[1,2,255],\"[\\\"k\\\"]\":false,\"NaN\":\"\\\"q\"}");
+	/* an array key is named, not quoted: quoting nested keys again at each
+	 * level grows exponentially (a fuzzer's 1 KiB stream printed 134 MB) */
+	assert_string_equal(k.buf, "{\"5\":0.5,\"null\":[1,2,255],\"[array]\":false,\"NaN\":\"\\\"q\"}");
 	free(k.buf);
 
 	/* a failing sink fails the print, wherever it fails */

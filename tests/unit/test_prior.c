@@ -416,6 +416,7 @@ static void test_pack_round_trip(void **state)
 	}
 
 	/* errors from an object name the place given */
+	prior_free(&back);
 	msgpack_object not_array = {.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = 1};
 	assert_int_equal(prior_from_object(&back, &not_array, "pop.mpk: header 'prior'", &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, "pop.mpk: header 'prior'"));
