@@ -307,9 +307,10 @@ tiny_plan() {
 
 @test "infer -j 2 --phases: the same work and posterior as one thread" {
 	tiny_plan
-	infer plan.json -q -j 1 -o one.mpk --phases one.json
-	infer plan.json -q -j 2 -o two.mpk --phases two.json
+	infer plan.json -q -j 1 -o one.mpk -p one.pred --phases one.json
+	infer plan.json -q -j 2 -o two.mpk -p two.pred --phases two.json
 	cmp one.mpk two.mpk
+	cmp one.pred two.pred # the predictive's pool too (check-sanitize's TSan build runs this)
 	phases_file two.json infer 0 >/dev/null
 	jflat one.json >one.flat
 	assert_equal "$(jv two.json.flat threads)" 2
