@@ -257,7 +257,7 @@ nested() {
 }
 
 @test "infer --from: a level's posterior cut inside its header says 'truncated', not 'no header'" {
-	cp "$M1" "$EX/M1.data.mpk" .
+	cp "$M1" "$DATA/figures/M1.data.mpk" .
 	cat >plan.json <<-'EOF'
 	{"parameters": [{"name": "a11", "uniform": [0, 3], "truth": 0.8}, {"name": "a12", "uniform": [0, 3], "truth": 2.0},
 	  {"name": "a22", "uniform": [0, 3], "truth": 1.0}, {"name": "b1", "uniform": [0, 3], "truth": 0.1},
@@ -651,7 +651,7 @@ nested() {
 	stderr_has "unexpected end of file"
 	[ ! -e next.mpk ]
 	cp "$M1" M1.json
-	gzip -c "$EX/M1.data.mpk" >good.gz
+	gzip -c "$DATA/figures/M1.data.mpk" >good.gz
 	{ cat good.gz; echo garbage; } >data.gz
 	cat >plan.json <<-'EOF'
 	{"parameters": [{"name": "a11", "uniform": [0, 3], "truth": 0.8}, {"name": "a12", "uniform": [0, 3], "truth": 2.0},
@@ -893,7 +893,7 @@ nested() {
 # ---- plan files ----
 
 @test "infer: bad plans (invalid JSON, empty levels, wrong types, bad numbers) exit 2 before any work" {
-	cp "$M1" "$EX/M1.data.mpk" .
+	cp "$M1" "$DATA/figures/M1.data.mpk" .
 	cat >good.json <<-'EOF'
 	{"parameters": [{"name": "a11", "uniform": [0, 3], "truth": 0.8}, {"name": "a12", "uniform": [0, 3], "truth": 2.0},
 	  {"name": "a22", "uniform": [0, 3], "truth": 1.0}, {"name": "b1", "uniform": [0, 3], "truth": 0.1},
