@@ -14,9 +14,21 @@
 #define FUZZ_DATA "tests/data/figures"
 #endif
 
+static char dir[256];
+
+/* The directory goes when the process does (make check replays it on
+ * every run: it must not pile up in /tmp). */
+static void remove_dir(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd)) {
+		/* nothing more to do at exit */
+	}
+}
+
 static const char *plan_dir(void)
 {
-	static char dir[256];
 	static const char *const files[] = {"M1.json", "M2.json", "M3.json", "M3val.json", "M1.data.mpk",
 					    "M2.data.mpk", "M3.data.mpk", "M3val.data.mpk"};
 
@@ -27,6 +39,7 @@ static const char *plan_dir(void)
 	snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
 	if (system(cmd))
 		abort();
+	atexit(remove_dir);
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
 		snprintf(cmd, sizeof cmd, "cp '%s/%s' %s/", FUZZ_DATA, files[i], dir);
 		if (system(cmd))
