@@ -23,6 +23,14 @@ void cli_init(void)
 	signal(SIGXFSZ, SIG_IGN);
 }
 
+int cli_parse_command(const char *arg, const char *opt, const char **out, struct err *e)
+{
+	*out = arg;
+	if (strspn(arg, " \t\n") == strlen(arg))
+		return err_set(e, ERR_INPUT, "'%s' needs a command, got '%s'", opt, arg);
+	return 0;
+}
+
 int cli_parse_long(const char *arg, const char *opt, long lo, long hi, long *out, struct err *e)
 {
 	char *end;

@@ -44,6 +44,10 @@ BF_RESULT int cli_parse_stats(const char *arg, double *interval, struct err *e);
 BF_RESULT int cli_parse_shard(const char *arg, unsigned *i, unsigned *k, struct err *e);
 /* A comma-separated list of integers in [lo, hi], sorted and deduplicated
  * on return; *out is malloc'ed. */
+/* A shell command given to option opt (an evaluator): refused when empty
+ * or blank, as it could only fail at run time. */
+BF_RESULT int cli_parse_command(const char *arg, const char *opt, const char **out, struct err *e);
+
 BF_RESULT int cli_parse_list(const char *arg, const char *opt, long lo, long hi, int **out, int *n,
 			     struct err *e);
 

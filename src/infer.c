@@ -134,9 +134,20 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* After a level failed or was stopped: the finished levels' posterior
- * goes to OUT.partial (not OUT: a file under the final name would be
- * taken as the whole calibration, by Make among others). */
+/* Where the finished levels go when a level fails or is stopped:
+ * OUT.partial (not OUT: a file under the final name would be taken for
+ * the whole calibration, by Make among others); 0 when there is no named
+ * output. */
+static int partial_path(const struct options *o, char *buf, size_t size)
+{
+	if (!o->out || !strcmp(o->out, "-"))
+		return 0;
+	snprintf(buf, size, "%s.partial", o->out);
+	return 1;
+}
+
+/* After a level failed or was stopped: the finished levels' posterior to
+ * partial_path. */
 static void write_partial(const struct options *o, const struct calibration *c, int failed_level)
 {
 	struct stream_writer w;
@@ -150,9 +161,8 @@ static void write_partial(const struct options *o, const struct calibration *c, 
 			snprintf(names + len, sizeof names - len, "%s%s", n ? ", " : "", c->plan->levels[k].name);
 			n++;
 		}
-	if (!o->out || !strcmp(o->out, "-") || n == 0)
+	if (n == 0 || !partial_path(o, path, sizeof path))
 		return;
-	snprintf(path, sizeof path, "%s.partial", o->out);
 	memset(&w, 0, sizeof w);
 	w.fd = -1;
 	if (!(rc = stream_writer_open(&w, path, o->compress, &e)) && !(rc = calibration_write_posterior(c, &w, &e)))
@@ -177,11 +187,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		case 'p': o->predictive = optarg; break;
 		case OPT_EVERY: rc = cli_parse_long(optarg, "--every", 1, MODEL_MAX_STEPS, &o->every, e); break;
 		case 'j': rc = cli_parse_long(optarg, "--threads", 1, POOL_MAX_THREADS, &o->threads, e); break;
-		case 'e':
-			o->eval = optarg;
-			if (!*optarg || strspn(optarg, " \t\n") == strlen(optarg))
-				rc = err_set(e, ERR_INPUT, "'--eval' needs a command, got '%s'", optarg);
-			break;
+		case 'e': rc = cli_parse_command(optarg, "--eval", &o->eval, e); break;
 		case OPT_EVAL_TIMEOUT:
 			rc = cli_parse_double_in(optarg, "--eval-timeout", 0, 1e9, CLI_OPEN_LO, &o->eval_timeout, e);
 			break;
@@ -593,12 +599,9 @@ int main(int argc, char **argv)
 	}
 	if ((rc = write_outputs(&o, &c, &e)))
 		goto done;
-	if (o.out && strcmp(o.out, "-")) {
-		/* an earlier stopped run's finished levels are now in o.out */
-		char partial[4200];
-		snprintf(partial, sizeof partial, "%s.partial", o.out);
-		remove(partial);
-	}
+	char partial[4200];
+	if (partial_path(&o, partial, sizeof partial))
+		remove(partial); /* an earlier stopped run's finished levels are now in o.out */
 	if (o.json)
 		rc = print_json(&c, &e);
 	if (!rc && fflush(stdout))

@@ -317,11 +317,6 @@ static int write_header(struct mpcat *c, const struct stream_reader *r, const ms
 	return 0;
 }
 
-static int is_posterior(const msgpack_object *h)
-{
-	const msgpack_object *k = stream_map_get(h, "kind");
-	return k && stream_object_is_str(k, "posterior");
-}
 
 static int emit_header(struct mpcat *c, struct stream_reader *r, struct err *e)
 {
@@ -340,7 +335,7 @@ static int emit_header(struct mpcat *c, struct stream_reader *r, struct err *e)
 	case MODE_MSGPACK:
 		if (c->header_done && msgpack_object_equal(*h, c->last.data))
 			return 0; /* streams concatenate: one header */
-		if (c->header_done && !(is_posterior(h) && is_posterior(&c->last.data)))
+		if (c->header_done && !(stream_header_sectioned(h) && stream_header_sectioned(&c->last.data)))
 			return err_set(e, ERR_INPUT, "%s: its header disagrees with that of %s", r->name,
 				       c->last_name);
 		c->header_done = 1; /* a first header, or a posterior stream's next section */
@@ -377,8 +372,7 @@ static int cat(struct mpcat *c, const char *path, struct err *e)
 	r.record = c->records_seen;
 	if ((rc = stream_reader_peek_header(&r, e)) || (rc = emit_header(c, &r, e)) < 0)
 		goto out;
-	const msgpack_object *kind = stream_reader_header(&r) ? stream_map_get(stream_reader_header(&r), "kind") : NULL;
-	int sectioned = kind && stream_object_is_str(kind, "posterior");
+	int sectioned = stream_reader_header(&r) && stream_header_sectioned(stream_reader_header(&r));
 	int headers_only = c->mode == MODE_TSV && c->tsv_headers;
 	if (headers_only && stream_reader_header(&r) && !sectioned) {
 		/* --tsv --headers: the records are not wanted, and the header was whole */

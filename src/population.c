@@ -6,6 +6,7 @@
 #include "population.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,34 +66,48 @@ int population_extend_history(struct population *p, const struct population *in,
 	return 0;
 }
 
+/* The fields of a history entry in the header's order: the key, the
+ * place in struct population_stage, and whether it is a count (a long). */
+static const struct {
+	const char *key;
+	size_t off;
+	int count;
+} stage_fields[] = {
+	{"stage", offsetof(struct population_stage, stage), 1},
+	{"beta", offsetof(struct population_stage, beta), 0},
+	{"dbeta", offsetof(struct population_stage, dbeta), 0},
+	{"ess", offsetof(struct population_stage, ess), 0},
+	{"acceptance", offsetof(struct population_stage, acceptance), 0},
+	{"scale", offsetof(struct population_stage, scale), 0},
+	{"chain_steps", offsetof(struct population_stage, chain_steps), 1},
+	{"evaluations_total", offsetof(struct population_stage, evaluations_total), 1},
+	{"log_evidence", offsetof(struct population_stage, log_evidence), 0},
+};
+#define STAGE_FIELDS (sizeof stage_fields / sizeof *stage_fields)
+
 void population_pack_history(msgpack_packer *pk, const struct population *p)
 {
 	msgpack_pack_array(pk, (size_t)p->n_history);
 	for (long i = 0; i < p->n_history; i++) {
-		const struct population_stage *h = &p->history[i];
-		msgpack_pack_map(pk, 9);
-		stream_pack_str(pk, "stage");
-		msgpack_pack_long(pk, h->stage);
-		stream_pack_kv_double(pk, "beta", h->beta);
-		stream_pack_kv_double(pk, "dbeta", h->dbeta);
-		stream_pack_kv_double(pk, "ess", h->ess);
-		stream_pack_kv_double(pk, "acceptance", h->acceptance);
-		stream_pack_kv_double(pk, "scale", h->scale);
-		stream_pack_str(pk, "chain_steps");
-		msgpack_pack_long(pk, h->chain_steps);
-		stream_pack_str(pk, "evaluations_total");
-		msgpack_pack_long(pk, h->evaluations_total);
-		stream_pack_kv_double(pk, "log_evidence", h->log_evidence);
+		const char *h = (const char *)&p->history[i];
+		msgpack_pack_map(pk, STAGE_FIELDS);
+		for (size_t k = 0; k < STAGE_FIELDS; k++) {
+			if (stage_fields[k].count) {
+				stream_pack_str(pk, stage_fields[k].key);
+				msgpack_pack_long(pk, *(const long *)(h + stage_fields[k].off));
+			} else {
+				stream_pack_kv_double(pk, stage_fields[k].key, *(const double *)(h + stage_fields[k].off));
+			}
+		}
 	}
 }
 
 /* The header's "history", if any: entries for stages 1..p->stage at most,
- * in increasing order, every field a finite number. */
+ * in increasing order, every field a finite number, the counts
+ * non-negative integers. */
 static int read_history(struct population *p, const struct stream_reader *r, const msgpack_object *h,
 			struct err *e)
 {
-	static const char *const keys[] = {"stage", "beta", "dbeta", "ess", "acceptance", "scale",
-					   "chain_steps", "evaluations_total", "log_evidence"};
 	const msgpack_object *v = stream_map_get(h, "history");
 
 	if (!v)
@@ -109,31 +124,28 @@ static int read_history(struct population *p, const struct stream_reader *r, con
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (uint32_t i = 0; i < n; i++) {
 		const msgpack_object *o = &v->via.array.ptr[i];
-		double x[9];
-		for (int k = 0; k < 9; k++) {
-			const msgpack_object *f = o->type == MSGPACK_OBJECT_MAP ? stream_map_get(o, keys[k]) : NULL;
+		double x[STAGE_FIELDS];
+		for (size_t k = 0; k < STAGE_FIELDS; k++) {
+			const msgpack_object *f = o->type == MSGPACK_OBJECT_MAP ? stream_map_get(o, stage_fields[k].key) : NULL;
 			if (!f || stream_object_number(f, &x[k]) || !isfinite(x[k]))
 				return err_set(e, ERR_INPUT, "%s: header: 'history[%u].%s' must be a number", r->name,
-					       i, keys[k]);
+					       i, stage_fields[k].key);
 		}
 		long prev = i ? p->history[i - 1].stage : 0;
-		if (x[0] != floor(x[0]) || x[0] <= prev || x[0] > p->stage)
+		if (x[0] != floor(x[0]) || x[0] <= prev || x[0] > p->stage) /* stage_fields[0] is the stage */
 			return err_set(e, ERR_INPUT, "%s: header: 'history[%u].stage' must be a stage after %ld "
 				       "and not after %ld", r->name, i, prev, p->stage);
-		if (x[6] < 0 || x[6] != floor(x[6]) || x[6] > 1e9 || x[7] < 0 || x[7] != floor(x[7]) || x[7] > 9e15)
-			return err_set(e, ERR_INPUT, "%s: header: 'history[%u]': 'chain_steps' and "
-				       "'evaluations_total' must be non-negative integers", r->name, i);
-		p->history[i] = (struct population_stage){
-			.stage = (long)x[0],
-			.beta = x[1],
-			.dbeta = x[2],
-			.ess = x[3],
-			.acceptance = x[4],
-			.scale = x[5],
-			.chain_steps = (long)x[6],
-			.evaluations_total = (long)x[7],
-			.log_evidence = x[8],
-		};
+		char *entry = (char *)&p->history[i];
+		for (size_t k = 0; k < STAGE_FIELDS; k++) {
+			if (!stage_fields[k].count) {
+				*(double *)(entry + stage_fields[k].off) = x[k];
+				continue;
+			}
+			if (x[k] < 0 || x[k] != floor(x[k]) || x[k] > 9e15)
+				return err_set(e, ERR_INPUT, "%s: header: 'history[%u]': 'chain_steps' and "
+					       "'evaluations_total' must be non-negative integers", r->name, i);
+			*(long *)(entry + stage_fields[k].off) = (long)x[k];
+		}
 		p->n_history = i + 1;
 	}
 	return 0;

@@ -326,7 +326,8 @@ int stream_scan(struct stream_scan *s, const unsigned char *d, size_t n, const c
 			body = b & 0x1f;
 		} else if (b == 0xc1) {
 			*why = "corrupt MessagePack (byte 0xc1)";
-			goto corrupt;
+			memset(s, 0, sizeof *s);
+			return STREAM_SCAN_BAD_BYTE;
 		} else if (b >= 0xc4 && b <= 0xc6) { /* bin 8, 16, 32 */
 			sz = 1 << (b - 0xc4);
 		} else if (b >= 0xc7 && b <= 0xc9) { /* ext 8, 16, 32: size, type */
@@ -381,7 +382,13 @@ int stream_scan(struct stream_scan *s, const unsigned char *d, size_t n, const c
 	return s->depth == 0;
 corrupt:
 	memset(s, 0, sizeof *s);
-	return -1;
+	return STREAM_SCAN_TOO_LARGE;
+}
+
+int stream_header_sectioned(const msgpack_object *h)
+{
+	const msgpack_object *k = stream_map_get(h, "kind");
+	return k && stream_object_is_str(k, "posterior");
 }
 
 /* Scan the buffered bytes of the next message (stream_scan): 1 whole, 0
@@ -392,8 +399,8 @@ static int scan(struct stream_reader *r, struct err *e)
 	char at[64];
 	int rc = stream_scan(&r->scan, (const unsigned char *)r->up.buffer + r->up.off, r->up.used - r->up.off, &why);
 
-	if (rc < 0 && !strncmp(why, "corrupt", 7)) /* as the unpacker's own complaint reads */
-		return err_set(e, ERR_INPUT, "%s: corrupt MessagePack %s%s", r->name, place(r, at, sizeof at), why + 19);
+	if (rc == STREAM_SCAN_BAD_BYTE) /* as the unpacker's own complaint reads */
+		return err_set(e, ERR_INPUT, "%s: corrupt MessagePack %s (byte 0xc1)", r->name, place(r, at, sizeof at));
 	if (rc < 0)
 		return err_set(e, ERR_INPUT, "%s: %s: %s", r->name, place(r, at, sizeof at), why);
 	return rc;
@@ -404,9 +411,8 @@ static int take_header(struct stream_reader *r, struct err *e)
 	const msgpack_object *v = stream_map_get(&r->msg.data, "biofilter");
 
 	if (r->have_header) {
-		const msgpack_object *k1 = stream_map_get(&r->header, "kind"), *k2 = stream_map_get(&r->msg.data, "kind");
-		if (!msgpack_object_equal(r->msg.data, r->header) && k1 && k2 && stream_object_is_str(k1, "posterior") &&
-		    stream_object_is_str(k2, "posterior")) {
+		if (!msgpack_object_equal(r->msg.data, r->header) && stream_header_sectioned(&r->header) &&
+		    stream_header_sectioned(&r->msg.data)) {
 			/* a posterior stream: each level starts its own section */
 			msgpack_zone_free(r->header_zone);
 			r->header_zone = msgpack_unpacked_release_zone(&r->msg);

@@ -54,13 +54,21 @@ struct stream_scan {
 	uint64_t left[STREAM_MAX_DEPTH + 2];
 };
 
+/* Whether header h starts a section of its own: a posterior stream's
+ * (kind "posterior"), whose levels each have a header. */
+int stream_header_sectioned(const msgpack_object *h);
+
+/* What stream_scan returns for corrupt bytes: a size beyond the limits,
+ * or a byte MessagePack does not use. */
+enum { STREAM_SCAN_TOO_LARGE = -1, STREAM_SCAN_BAD_BYTE = -2 };
+
 /* Scan on over d[0..n-1] (the same bytes as before, and maybe more): 1
  * when the object is whole (s->pos is its length, and s is zeroed for the
- * next one on the next call), 0 when more bytes are needed, -1 when a
- * size it claims is corrupt (*why says which: larger than
- * STREAM_MAX_RECORD, nested deeper than STREAM_MAX_DEPTH, the unused byte
- * 0xc1). The unpacker allocates for a container as soon as it reads its
- * header, so only a whole object should be given to it. */
+ * next one on the next call), 0 when more bytes are needed, or
+ * STREAM_SCAN_TOO_LARGE (larger than STREAM_MAX_RECORD, or nested deeper
+ * than STREAM_MAX_DEPTH) or STREAM_SCAN_BAD_BYTE (the unused byte 0xc1),
+ * with *why saying which. The unpacker allocates for a container as soon
+ * as it reads its header, so only a whole object should be given to it. */
 int stream_scan(struct stream_scan *s, const unsigned char *d, size_t n, const char **why);
 
 struct stream_reader {

@@ -146,11 +146,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 			rc = cli_parse_long(optarg, "--level", 0, 1000000000, &o->level, e);
 			o->level_set = 1;
 			break;
-		case 'e':
-			o->eval = optarg;
-			if (!*optarg || strspn(optarg, " \t\n") == strlen(optarg))
-				rc = err_set(e, ERR_INPUT, "'--eval' needs a command, got '%s'", optarg);
-			break;
+		case 'e': rc = cli_parse_command(optarg, "--eval", &o->eval, e); break;
 		case OPT_EVAL_TIMEOUT:
 			rc = cli_parse_double_in(optarg, "--eval-timeout", 0, 1e9, CLI_OPEN_LO, &o->eval_timeout, e);
 			break;

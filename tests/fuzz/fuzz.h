@@ -15,6 +15,7 @@
 #define BF_FUZZ_H
 
 #define _GNU_SOURCE 1
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,13 +49,11 @@ static inline const char *fuzz_path(const uint8_t *data, size_t size)
 static inline int fuzz_fd(const uint8_t *data, size_t size)
 {
 	const char *path = fuzz_path(data, size);
-	FILE *f = fopen(path, "r");
-	if (!f) {
+	int fd = open(path, O_RDONLY);
+	if (fd < 0) {
 		perror(path);
 		abort();
 	}
-	int fd = dup(fileno(f));
-	fclose(f);
 	return fd;
 }
 
