@@ -16,15 +16,25 @@
 CC      ?= cc
 OPTFLAGS ?= -O3 -g
 CFLAGS  ?= $(OPTFLAGS)
-WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-CPPFLAGS += -D_DEFAULT_SOURCE -Isrc
+WARN     = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes
+# -Werror in `make check` only: a user's plain `make` on a newer compiler
+# still builds (build/flags notes the flags, so switching rebuilds)
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+WARN    += -Werror
+endif
+CPPFLAGS += -D_DEFAULT_SOURCE -Isrc -Ibuild/gen
+DEPFLAGS = -MMD -MP
 LDLIBS   = -lmsgpackc -ljansson -lz -lm -lpthread
 PREFIX  ?= /usr/local
 LIBEXECDIR = $(PREFIX)/libexec/biofilter
 
-PROGRAMS = solve sensitivity mpcat tmcmc-stage analytic-loglik infer agent profile
-LIB_MODULES = err rng linalg model residual solver tsm stream mpjson table cli trajectory likelihood thetas normal prior population tmcmc evalcmd analytic plan pool posterior calibration predictive genmodel aif env episodes meter monitor measure report bench
-LIB_OBJS = $(LIB_MODULES:%=build/%.o)
+# The layers (README "Layout"): programs/ holds one main per program and
+# nothing else; src/ the library, flat, one module per concept; src/aif/
+# the active-inference sub-library. The program list is the folder: a
+# main added there is built, installed, dispatched and checked.
+PROGRAMS := $(filter-out biofilter,$(sort $(basename $(notdir $(wildcard programs/*.c)))))
+LIB_SRCS := $(sort $(wildcard src/*.c src/aif/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=build/%.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
 # fuzz targets (tests/fuzz): libFuzzer builds for `make fuzz`, and replays
 # of their corpus and past crashes as tests in `make check`
@@ -38,37 +48,51 @@ MAN5 = $(wildcard man/*.5)
 
 all: $(PROGRAMS:%=bin/%) bin/biofilter
 
+# the compiler and flags of the objects in build/: a change rebuilds them
+FLAGS := $(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS)
+build/flags: FORCE | build
+	@echo '$(FLAGS)' | cmp -s - $@ || echo '$(FLAGS)' > $@
+
 # profile's reports name the commit they were measured at (as git's
 # GIT-VERSION-FILE): build/commit changes only when the commit does
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 build/commit: FORCE | build
 	@echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
-build/report.o: build/commit
-build/report.o: CPPFLAGS += -DBIOFILTER_COMMIT='"$(COMMIT)"'
+build/src/report.o: build/commit
+build/src/report.o: CPPFLAGS += -DBIOFILTER_COMMIT='"$(COMMIT)"'
 FORCE:
 
-build/%.o: src/%.c $(wildcard src/*.h) | build
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+# the dispatcher's program list, generated (as git's command-list.h) from
+# the mains in programs/ and the NAME line (.Nd) of each one's man page
+build/gen/program-list.h: tools/program-list $(PROGRAMS:%=programs/%.c) $(PROGRAMS:%=man/%.1) | build
+	@mkdir -p $(@D)
+	tools/program-list $(PROGRAMS) > $@.tmp && mv $@.tmp $@
+build/programs/biofilter.o: build/gen/program-list.h
+
+build/%.o: %.c build/flags
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
 
 build/libbiofilter.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-bin/%: build/%.o build/libbiofilter.a | bin
+bin/%: build/programs/%.o build/libbiofilter.a | bin
 	$(CC) $(CFLAGS) $(LDFLAGS) $< build/libbiofilter.a $(LDLIBS) -o $@
 
-build/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libbiofilter.a | build/tests
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< build/libbiofilter.a $(LDLIBS) -lcmocka -o $@
+build/tests/%: tests/unit/%.c build/libbiofilter.a build/flags | build/tests
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(CFLAGS) $< build/libbiofilter.a $(LDLIBS) -lcmocka -o $@
 
-build/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h build/libbiofilter.a | build/tests
-	$(CC) $(CPPFLAGS) $(FUZZ_DATA) -DFUZZ_NAME='"$*"' $(WARN) $(CFLAGS) $< tests/fuzz/replay.c \
+build/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c build/libbiofilter.a build/flags | build/tests
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(FUZZ_DATA) -DFUZZ_NAME='"$*"' $(WARN) $(CFLAGS) $< tests/fuzz/replay.c \
 		build/libbiofilter.a $(LDLIBS) -o $@
 
-build/fuzz/%.o: src/%.c $(wildcard src/*.h) | build/fuzz
-	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build/fuzz/%.o: %.c | build/fuzz
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_MODULES:%=build/fuzz/%.o)
-	clang $(CPPFLAGS) $(FUZZ_DATA) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(LIB_MODULES:%=build/fuzz/%.o) \
-		$(LDLIBS) -o $@
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS:%.c=build/fuzz/%.o)
+	clang $(CPPFLAGS) $(DEPFLAGS) $(FUZZ_DATA) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< \
+		$(LIB_SRCS:%.c=build/fuzz/%.o) $(LDLIBS) -o $@
 
 build bin build/tests build/fuzz:
 	mkdir -p $@
@@ -126,4 +150,7 @@ clean:
 .DELETE_ON_ERROR:
 # the programs' objects are intermediate files of the bin/% rule: keep them
 # (a bare .SECONDARY would also let a new library object go unbuilt)
-.PRECIOUS: build/%.o
+.PRECIOUS: build/%.o build/programs/%.o
+
+# what each object includes (-MMD -MP): a header change rebuilds its users
+-include $(wildcard build/src/*.d build/src/aif/*.d build/programs/*.d build/tests/*.d build/fuzz/src/*.d build/fuzz/src/aif/*.d)

@@ -17,13 +17,13 @@
 
 #include "calibration.h"
 #include "cli.h"
-#include "env.h"
-#include "episodes.h"
-#include "genmodel.h"
+#include "aif/world.h"
+#include "aif/episodes.h"
+#include "aif/genmodel.h"
 #include "likelihood.h"
 #include "measure.h"
 #include "meter.h"
-#include "analytic.h"
+#include "mixture.h"
 #include "mpjson.h"
 #include "plan.h"
 #include "population.h"
@@ -1118,19 +1118,19 @@ static int leak_solve(struct bench *b, int likelihood, struct err *e)
 	return rc;
 }
 
-struct analytic_eval {
-	const struct analytic *a;
+struct mixture_eval {
+	const struct mixture *a;
 };
 
-static int analytic_batch(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
+static int mixture_batch(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
 			  double *loglik, struct err *e)
 {
-	const struct analytic_eval *x = ctx;
+	const struct mixture_eval *x = ctx;
 	(void)ids;
 	(void)floor;
 	(void)e;
 	for (int i = 0; i < n; i++)
-		loglik[i] = analytic_loglik(x->a, theta + (size_t)i * d);
+		loglik[i] = mixture_loglik(x->a, theta + (size_t)i * d);
 	return 0;
 }
 
@@ -1138,7 +1138,7 @@ static int leak_tmcmc(struct bench *b, struct err *e)
 {
 	char path[4200];
 	struct prior pr;
-	struct analytic a;
+	struct mixture a;
 	struct population cur, next;
 	struct tmcmc_settings s;
 	long missing = 0;
@@ -1149,13 +1149,13 @@ static int leak_tmcmc(struct bench *b, struct err *e)
 	memset(&cur, 0, sizeof cur);
 	memset(&next, 0, sizeof next);
 	tmcmc_settings_default(&s);
-	struct analytic_eval ae = {&a};
-	struct tmcmc_evaluator ev = {analytic_batch, &ae, NULL};
+	struct mixture_eval ae = {&a};
+	struct tmcmc_evaluator ev = {mixture_batch, &ae, NULL};
 	example_path(b, path, sizeof path, "tmcmc/prior5.json");
 	if ((rc = prior_load(&pr, path, e)))
 		return rc;
 	example_path(b, path, sizeof path, "tmcmc/gauss5.json");
-	if (!(rc = analytic_load(&a, path, e)) && !(rc = tmcmc_init(&cur, &pr, 200, 1, 0, &s, e)) &&
+	if (!(rc = mixture_load(&a, path, e)) && !(rc = tmcmc_init(&cur, &pr, 200, 1, 0, &s, e)) &&
 	    !(rc = tmcmc_evaluate_missing(&cur, &ev, &missing, e)))
 		while (!rc && cur.beta < 1) {
 			if (!(rc = tmcmc_stage(&cur, &pr, &s, &ev, &next, e))) {
@@ -1166,7 +1166,7 @@ static int leak_tmcmc(struct bench *b, struct err *e)
 		}
 	population_free(&cur);
 	population_free(&next);
-	analytic_free(&a);
+	mixture_free(&a);
 	prior_free(&pr);
 	return rc;
 }
@@ -1194,9 +1194,9 @@ static int leak_agent(struct bench *b, struct err *e)
 {
 	char path[4200];
 	struct genmodel g;
-	struct env world;
+	struct world world;
 	struct stream_writer w;
-	struct env_options wo = {3, 3, 0.98};
+	struct world_options wo = {3, 3, 0.98};
 	int rc, have_world = 0;
 
 	memset(&g, 0, sizeof g);
@@ -1204,7 +1204,7 @@ static int leak_agent(struct bench *b, struct err *e)
 	w.fd = -1;
 	snprintf(path, sizeof path, "%s/agent-2.json", b->tmp);
 	if (!(rc = random_agent(b, &agent_sizes[2], path, e)) && !(rc = genmodel_load(&g, path, e)) &&
-	    !(rc = env_init(&world, "model", &wo, &g, e))) {
+	    !(rc = world_init(&world, "model", &wo, &g, e))) {
 		have_world = 1;
 		struct episodes_options eo = {&g, 1, 0, b->o.threads, 0, 0, 0, 1, "profile", NULL, NULL, NULL};
 		if (!(rc = stream_writer_open(&w, "/dev/null", 0, e)))
@@ -1214,7 +1214,7 @@ static int leak_agent(struct bench *b, struct err *e)
 	}
 	stream_writer_free(&w);
 	if (have_world)
-		env_free(&world);
+		world_free(&world);
 	genmodel_free(&g);
 	return rc;
 }

@@ -2,7 +2,7 @@
  * over arbitrary bytes. */
 #include "fuzz.h"
 
-#include "genmodel.h"
+#include "aif/genmodel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

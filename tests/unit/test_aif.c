@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aif.h"
-#include "env.h"
-#include "genmodel.h"
+#include "aif/aif.h"
+#include "aif/world.h"
+#include "aif/genmodel.h"
 
 #define DATA_DIR "tests/data/aif"
 #define TOL 1e-10
@@ -205,18 +205,18 @@ static void load_model(struct genmodel *g, json_t *mj)
 static void tmaze_world(void **state)
 {
 	(void)state;
-	struct env v;
-	struct env_options wo = {3, 3, 0.98};
+	struct world v;
+	struct world_options wo = {3, 3, 0.98};
 	struct err e = {0};
 	json_t *gold = load_gold("s09_tmaze.json"), *mj = NULL;
 	struct genmodel g, w;
 
-	assert_int_equal(env_init(&v, "tmaze", &wo, NULL, &e), 0);
-	assert_int_equal(env_model_json(&v, &mj, &e), 0);
+	assert_int_equal(world_init(&v, "tmaze", &wo, NULL, &e), 0);
+	assert_int_equal(world_model_json(&v, &mj, &e), 0);
 	load_model(&w, mj);
 	json_t *m2 = model_of(gold);
 	load_model(&g, m2);
-	assert_int_equal(env_check_model(&v, &g, "s09", &e), 0);
+	assert_int_equal(world_check_model(&v, &g, "s09", &e), 0);
 	for (int m = 0; m < g.n_mod; m++)
 		for (long i = 0; i < (long)g.num_obs[m] * g.n_joint; i++)
 			assert_true(fabs(g.A[m][i] - w.A[m][i]) < 1e-15);
@@ -228,7 +228,7 @@ static void tmaze_world(void **state)
 	}
 	genmodel_free(&g);
 	genmodel_free(&w);
-	env_free(&v);
+	world_free(&v);
 	json_decref(mj);
 	json_decref(m2);
 	json_decref(gold);
@@ -239,14 +239,14 @@ static void tmaze_world(void **state)
 static void grid_world(void **state)
 {
 	(void)state;
-	struct env v;
-	struct env_options wo = {2, 3, 0.98};
+	struct world v;
+	struct world_options wo = {2, 3, 0.98};
 	struct err e = {0};
 	const int from[3] = {0, 4, 5}, to[3][5] = {{0, 1, 3, 0, 0}, {1, 5, 4, 3, 4}, {2, 5, 5, 4, 5}};
 	struct rng r;
 	int obs[1];
 
-	assert_int_equal(env_init(&v, "grid", &wo, NULL, &e), 0);
+	assert_int_equal(world_init(&v, "grid", &wo, NULL, &e), 0);
 	assert_int_equal(v.num_states[0], 6);
 	assert_int_equal(v.num_controls[0], 5);
 	for (int k = 0; k < 3; k++)
@@ -255,13 +255,13 @@ static void grid_world(void **state)
 				assert_true(v.B[0][((long)s * 6 + from[k]) * 5 + u] == (s == to[k][u]));
 	/* the cell is observed exactly */
 	rng_init(&r, 7);
-	env_reset(&v, &r, obs);
+	world_reset(&v, &r, obs);
 	for (int t = 0; t < 20; t++) {
 		assert_int_equal(obs[0], v.state[0]);
 		int u = t % 5;
-		env_step(&v, &u, &r, obs);
+		world_step(&v, &u, &r, obs);
 	}
-	env_free(&v);
+	world_free(&v);
 }
 
 /* MMP on the T-maze over the golden observations: every belief and the

@@ -39,7 +39,7 @@
 #include <jansson.h>
 #include <msgpack.h>
 
-#include "genmodel.h"
+#include "aif/genmodel.h"
 #include "mpjson.h"
 #include "scratch.h"
 

@@ -4,7 +4,7 @@
  * tmcmc-stage --eval); with --exact, the exact log-evidence and posterior
  * summaries under a prior, for checking a sampler against.
  * See man/analytic-loglik.1. This main parses options and wires library
- * calls; the densities are in analytic.c.
+ * calls; the densities are in mixture.c.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analytic.h"
+#include "mixture.h"
 #include "cli.h"
 #include "mpjson.h"
 #include "prior.h"
 #include "stream.h"
-#include "thetas.h"
+#include "thetaloop.h"
 #include "trajectory.h"
 #include "version.h"
 
@@ -114,10 +114,10 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 
 struct run {
 	struct options o;
-	struct analytic a;
+	struct mixture a;
 	struct prior pr;
 	struct stream_reader r;
-	struct thetas_map map;
+	struct thetaloop_map map;
 	struct stream_writer w;
 	int bad; /* some record was bad: exit 2 at the end */
 };
@@ -147,7 +147,7 @@ static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, cons
 	stream_pack_str(pk, "id");
 	msgpack_pack_object(pk, *id);
 	stream_pack_str(pk, "loglik");
-	msgpack_pack_double(pk, analytic_loglik(&u->a, theta));
+	msgpack_pack_double(pk, mixture_loglik(&u->a, theta));
 	stream_pack_str(pk, "status");
 	stream_pack_str(pk, "ok");
 }
@@ -175,11 +175,11 @@ static void print_numbers(FILE *f, const char *key, const double *x, int n)
 
 static int exact(struct run *u, struct err *e)
 {
-	struct analytic_exact x;
+	struct mixture_exact x;
 	char buf[64];
 	int rc;
 
-	if ((rc = analytic_exact(&u->a, &u->pr, &x, e)))
+	if ((rc = mixture_exact(&u->a, &u->pr, &x, e)))
 		return rc;
 	mpjson_format_double(buf, sizeof buf, x.log_evidence);
 	printf("{\"log_evidence\": %s", buf);
@@ -194,11 +194,11 @@ static int exact(struct run *u, struct err *e)
 
 static int process(struct run *u, struct err *e)
 {
-	const struct thetas_loop l = {"analytic-loglik", "thetas", &u->map, u->o.quiet, u->o.progress,
+	const struct thetaloop_loop l = {"analytic-loglik", "thetas", &u->map, u->o.quiet, u->o.progress,
 				      answer, answer_bad, u, NULL, NULL};
 
 	pack_header(stream_writer_packer(&u->w), u);
-	return thetas_run(&l, &u->r, &u->w, &u->bad, e);
+	return thetaloop_run(&l, &u->r, &u->w, &u->bad, e);
 }
 
 /* Everything between the options and the clean-up. */
@@ -206,14 +206,14 @@ static int run_all(struct run *u, struct err *e)
 {
 	int rc;
 
-	if ((rc = analytic_load(&u->a, u->o.spec, e)) || (u->o.prior && (rc = prior_load(&u->pr, u->o.prior, e))))
+	if ((rc = mixture_load(&u->a, u->o.spec, e)) || (u->o.prior && (rc = prior_load(&u->pr, u->o.prior, e))))
 		return rc;
 	if (u->o.prior && u->pr.n != u->a.d)
 		return err_set(e, ERR_INPUT, "%s: the prior has %d parameter%s, but %s has dimension %d",
 			       u->o.prior, u->pr.n, u->pr.n == 1 ? "" : "s", u->o.spec, u->a.d);
 	if (u->o.exact)
 		return exact(u, e);
-	if ((rc = thetas_open(&u->r, u->o.in, u->o.shard_i, u->o.shard_k,
+	if ((rc = thetaloop_open(&u->r, u->o.in, u->o.shard_i, u->o.shard_k,
 			      u->o.prior ? (const char *const *)u->pr.names : NULL, u->a.d, NULL, &u->map, e)) ||
 	    (rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)) || (rc = process(u, e)))
 		return rc;
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "analytic-loglik: %s\n", e.msg);
 	stream_writer_free(&u.w);
 	stream_reader_free(&u.r);
-	analytic_free(&u.a);
+	mixture_free(&u.a);
 	prior_free(&u.pr);
 	if (rc)
 		return err_exit_status(rc);

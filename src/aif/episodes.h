@@ -20,9 +20,9 @@
 #include <msgpack.h>
 #include <stdint.h>
 #include "cli.h"
-#include "env.h"
+#include "aif/world.h"
 #include "err.h"
-#include "genmodel.h"
+#include "aif/genmodel.h"
 #include "meter.h"
 #include "monitor.h"
 #include "stream.h"
@@ -52,7 +52,7 @@ void episodes_timing_free(struct episodes_timing *t);
 /* The step stream's header: the model, its policies, the seed, and the
  * world for a closed loop (NULL otherwise). */
 void episodes_pack_header(msgpack_packer *pk, const struct episodes_options *o, const char *world,
-			  const struct env_options *wo);
+			  const struct world_options *wo);
 
 /* Observation records from r to step records on w; *bad is set when some
  * record was bad. */
@@ -61,6 +61,6 @@ BF_RESULT int episodes_filter(const struct episodes_options *o, struct stream_re
 
 /* n_episodes episodes (ids 0, 1, ...) of n_steps steps against the world;
  * records add "state", the world's hidden state the observation came from. */
-BF_RESULT int episodes_closed_loop(const struct episodes_options *o, const struct env *world, long n_episodes,
+BF_RESULT int episodes_closed_loop(const struct episodes_options *o, const struct world *world, long n_episodes,
 				   long n_steps, struct stream_writer *w, struct episodes_timing *tm, struct err *e);
 #endif

@@ -4,7 +4,8 @@
  * names. The programs are found relative to this executable, so an
  * installed tree can be moved: first $BIOFILTER_EXEC_PATH, then
  * DIR/../libexec/biofilter (make install), then DIR itself (the build
- * tree's bin/), where DIR holds this executable.
+ * tree's bin/), where DIR holds this executable. The list of programs is
+ * generated from programs/ and the man pages (tools/program-list).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -17,20 +18,22 @@
 #include "cli.h"
 
 
-static const char *const programs[] = {"solve", "sensitivity", "tmcmc-stage", "infer", "agent", "mpcat",
-					     "analytic-loglik", NULL};
+/* program_list: every program's name and summary (generated) */
+#include "program-list.h"
+
+enum { N_PROGRAMS = sizeof program_list / sizeof *program_list };
 
 static void print_usage(FILE *f)
 {
+	int width = 0;
+	for (int i = 0; i < N_PROGRAMS; i++) {
+		int n = (int)strlen(program_list[i].name);
+		width = n > width ? n : width;
+	}
 	fputs("usage: biofilter PROGRAM [ARGS...]\n\nPrograms:\n", f);
-	fputs("  solve            theta records in, trajectories or synthetic data out\n"
-	      "  sensitivity      theta records in, TSM moments or log-likelihoods out\n"
-	      "  tmcmc-stage      one stage of Transitional MCMC: population in, next out\n"
-	      "  infer            a whole hierarchical calibration from a plan file\n"
-	      "  agent            discrete active-inference agents (pymdp 0.0.7): observations in, steps out\n"
-	      "  mpcat            show and convert record streams\n"
-	      "  analytic-loglik  theta records in, log-likelihoods of a Gaussian mixture out\n"
-	      "\nbiofilter PROGRAM --help describes each; man biofilter-stream for the format.\n", f);
+	for (int i = 0; i < N_PROGRAMS; i++)
+		fprintf(f, "  %-*s  %s\n", width, program_list[i].name, program_list[i].summary);
+	fputs("\nbiofilter PROGRAM --help describes each; man biofilter-stream for the format.\n", f);
 }
 
 int main(int argc, char **argv)
@@ -51,8 +54,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	int known = 0;
-	for (int i = 0; programs[i]; i++)
-		known |= !strcmp(argv[1], programs[i]);
+	for (int i = 0; i < N_PROGRAMS; i++)
+		known |= !strcmp(argv[1], program_list[i].name);
 	if (!known) {
 		fprintf(stderr, "biofilter: '%s' is not a biofilter program; see biofilter --help\n", argv[1]);
 		return 2;

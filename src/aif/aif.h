@@ -17,7 +17,7 @@
 #ifndef BF_AIF_H
 #define BF_AIF_H
 #include "err.h"
-#include "genmodel.h"
+#include "aif/genmodel.h"
 #include "meter.h"
 #include "rng.h"
 

@@ -1,5 +1,5 @@
 /*
- * analytic: the Gaussian-mixture test likelihood and its exact evidence
+ * mixture: the Gaussian-mixture test likelihood and its exact evidence
  * and posterior moments under independent priors.
  *
  * Everything is done in logs: the log-likelihood by log-sum-exp over the
@@ -9,7 +9,7 @@
  * normal moments from the ratios phi/Z taken as exponentials of log
  * differences (so neither phi nor Z needs to be representable alone).
  */
-#include "analytic.h"
+#include "mixture.h"
 
 #include <float.h>
 #include <math.h>
@@ -66,10 +66,10 @@ static int get_list(json_t *comp, const char *key, const char *where, int j, int
 	return 0;
 }
 
-static int get_component(struct analytic *a, json_t *comp, const char *where, int j, double *weight,
+static int get_component(struct mixture *a, json_t *comp, const char *where, int j, double *weight,
 			 struct err *e)
 {
-	struct analytic_component *c = &a->c[j - 1];
+	struct mixture_component *c = &a->c[j - 1];
 	const char *key;
 	json_t *v;
 	int rc;
@@ -93,9 +93,9 @@ static int get_component(struct analytic *a, json_t *comp, const char *where, in
 	return 0;
 }
 
-int analytic_from_json(struct analytic *a, json_t *obj, const char *where, struct err *e)
+int mixture_from_json(struct mixture *a, json_t *obj, const char *where, struct err *e)
 {
-	double weight[ANALYTIC_MAX_COMPONENTS], top = 0, sum = 0;
+	double weight[MIXTURE_MAX_COMPONENTS], top = 0, sum = 0;
 	const char *key;
 	json_t *v, *comps;
 	int rc;
@@ -115,9 +115,9 @@ int analytic_from_json(struct analytic *a, json_t *obj, const char *where, struc
 	if (!(comps = json_object_get(obj, "components")))
 		return err_set(e, ERR_INPUT, "%s: missing key 'components'", where);
 	if (!json_is_array(comps) || json_array_size(comps) < 1 ||
-	    json_array_size(comps) > ANALYTIC_MAX_COMPONENTS)
+	    json_array_size(comps) > MIXTURE_MAX_COMPONENTS)
 		return err_set(e, ERR_INPUT, "%s: 'components' must be a list of 1 to %d objects", where,
-			       ANALYTIC_MAX_COMPONENTS);
+			       MIXTURE_MAX_COMPONENTS);
 	a->k = (int)json_array_size(comps);
 	for (int j = 0; j < a->k; j++) {
 		if ((rc = get_component(a, json_array_get(comps, (size_t)j), where, j + 1, &weight[j], e))) {
@@ -132,7 +132,7 @@ int analytic_from_json(struct analytic *a, json_t *obj, const char *where, struc
 	for (int j = 0; j < a->k; j++)
 		sum += weight[j] / top;
 	for (int j = 0; j < a->k; j++) {
-		struct analytic_component *c = &a->c[j];
+		struct mixture_component *c = &a->c[j];
 		c->weight = weight[j] / top / sum;
 		c->log_weight = log(weight[j] / top) - log(sum);
 		c->log_norm = c->log_weight - a->d * NORMAL_LOG_SQRT_2PI;
@@ -152,7 +152,7 @@ int analytic_from_json(struct analytic *a, json_t *obj, const char *where, struc
 	return 0;
 }
 
-int analytic_load(struct analytic *a, const char *path, struct err *e)
+int mixture_load(struct mixture *a, const char *path, struct err *e)
 {
 	json_t *root;
 	int rc;
@@ -160,12 +160,12 @@ int analytic_load(struct analytic *a, const char *path, struct err *e)
 	memset(a, 0, sizeof *a);
 	if ((rc = mpjson_load_file(path, "a spec file", &root, e)))
 		return rc;
-	rc = analytic_from_json(a, root, path, e);
+	rc = mixture_from_json(a, root, path, e);
 	json_decref(root);
 	return rc;
 }
 
-void analytic_free(struct analytic *a)
+void mixture_free(struct mixture *a)
 {
 	json_decref(a->json);
 	memset(a, 0, sizeof *a);
@@ -173,12 +173,12 @@ void analytic_free(struct analytic *a)
 
 /* ---- the likelihood ---- */
 
-double analytic_loglik(const struct analytic *a, const double *theta)
+double mixture_loglik(const struct mixture *a, const double *theta)
 {
-	double t[ANALYTIC_MAX_COMPONENTS], top = -INFINITY, sum = 0;
+	double t[MIXTURE_MAX_COMPONENTS], top = -INFINITY, sum = 0;
 
 	for (int j = 0; j < a->k; j++) {
-		const struct analytic_component *c = &a->c[j];
+		const struct mixture_component *c = &a->c[j];
 		double q = 0;
 		for (int i = 0; i < a->d; i++) {
 			double z = (theta[i] - c->mean[i]) * c->inv_sd[i];
@@ -319,17 +319,17 @@ static void piece(const struct prior_param *p, double mu, double sd, double *log
 	*var = scale * scale * v01;
 }
 
-int analytic_exact(const struct analytic *a, const struct prior *pr, struct analytic_exact *x, struct err *e)
+int mixture_exact(const struct mixture *a, const struct prior *pr, struct mixture_exact *x, struct err *e)
 {
-	double log_w[ANALYTIC_MAX_COMPONENTS], top = -INFINITY, sum = 0;
-	double pm[ANALYTIC_MAX_COMPONENTS][PRIOR_MAX_DIM], pv[ANALYTIC_MAX_COMPONENTS][PRIOR_MAX_DIM];
+	double log_w[MIXTURE_MAX_COMPONENTS], top = -INFINITY, sum = 0;
+	double pm[MIXTURE_MAX_COMPONENTS][PRIOR_MAX_DIM], pv[MIXTURE_MAX_COMPONENTS][PRIOR_MAX_DIM];
 
 	memset(x, 0, sizeof *x);
 	if (pr->n != a->d)
 		return err_set(e, ERR_INPUT, "the prior has %d parameter%s but the likelihood has dimension %d",
 			       pr->n, pr->n == 1 ? "" : "s", a->d);
 	for (int j = 0; j < a->k; j++) {
-		const struct analytic_component *c = &a->c[j];
+		const struct mixture_component *c = &a->c[j];
 		log_w[j] = c->log_weight;
 		for (int i = 0; i < a->d; i++) {
 			double lz;

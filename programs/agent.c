@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "env.h"
-#include "episodes.h"
-#include "genmodel.h"
+#include "aif/world.h"
+#include "aif/episodes.h"
+#include "aif/genmodel.h"
 #include "mpjson.h"
 #include "pool.h"
 #include "meter.h"
@@ -105,11 +105,11 @@ struct options {
 	double stats_interval;
 	long threads, seed, steps, episodes;
 	unsigned shard_i, shard_k;
-	struct env_options world;
+	struct world_options world;
 	int steps_set, episodes_set, world_set, seed_set;
 };
 
-static int parse_grid(const char *arg, struct env_options *w, struct err *e)
+static int parse_grid(const char *arg, struct world_options *w, struct err *e)
 {
 	char *x;
 	long r = strtol(arg, &x, 10), c;
@@ -260,7 +260,7 @@ int main(int argc, char **argv)
 	struct options o;
 	struct err e = {0};
 	struct genmodel g;
-	struct env world;
+	struct world world;
 	struct stream_reader r;
 	struct stream_writer w;
 	struct episodes_timing tm = {0};
@@ -287,15 +287,15 @@ int main(int argc, char **argv)
 	if (o.model && (rc = genmodel_load(&g, o.model, &e)))
 		goto done;
 	if (o.env) {
-		if ((rc = env_init(&world, o.env, &o.world, o.model ? &g : NULL, &e)))
+		if ((rc = world_init(&world, o.env, &o.world, o.model ? &g : NULL, &e)))
 			goto done;
 		have_world = 1;
 		if (o.env_model) {
-			if (!(rc = env_model_json(&world, &j, &e)))
+			if (!(rc = world_model_json(&world, &j, &e)))
 				rc = write_json(o.out, j, &e);
 			goto done;
 		}
-		if ((rc = env_check_model(&world, &g, o.model, &e)))
+		if ((rc = world_check_model(&world, &g, o.model, &e)))
 			goto done;
 	}
 	struct cli_progress pg;
@@ -334,7 +334,7 @@ done:
 	stream_writer_free(&w);
 	stream_reader_free(&r);
 	if (have_world)
-		env_free(&world);
+		world_free(&world);
 	genmodel_free(&g);
 	json_decref(j);
 	free(meters);

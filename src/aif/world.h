@@ -1,5 +1,5 @@
 /*
- * env: worlds for a closed loop, as pymdp's environments are: a generative
+ * world: worlds for a closed loop, as pymdp's environments are: a generative
  * process with its own true A and B, a hidden state, an initial state rule.
  *
  *   tmaze  pymdp's TMazeEnv: location (centre, right arm, left arm, cue) x
@@ -14,21 +14,21 @@
  * is drawn from A[m][:, s]; every draw is from the rng the caller passes,
  * so an episode depends only on its key.
  */
-#ifndef BF_ENV_H
-#define BF_ENV_H
+#ifndef BF_WORLD_H
+#define BF_WORLD_H
 #include <jansson.h>
 #include "err.h"
-#include "genmodel.h"
+#include "aif/genmodel.h"
 #include "rng.h"
 
-enum env_kind { ENV_TMAZE, ENV_GRID, ENV_MODEL };
+enum world_kind { WORLD_TMAZE, WORLD_GRID, WORLD_MODEL };
 
-struct env_options {
+struct world_options {
 	int rows, cols;       /* grid */
 	double reward_prob;   /* tmaze */
 };
 
-struct env {
+struct world {
 	int kind;
 	int n_mod, n_fac;
 	int num_obs[GENMODEL_MAX_MODALITIES], num_states[GENMODEL_MAX_FACTORS], num_controls[GENMODEL_MAX_FACTORS];
@@ -39,15 +39,15 @@ struct env {
 };
 
 /* name: "tmaze", "grid" or "model" (which needs g). */
-BF_RESULT int env_init(struct env *v, const char *name, const struct env_options *o, const struct genmodel *g,
+BF_RESULT int world_init(struct world *v, const char *name, const struct world_options *o, const struct genmodel *g,
 		       struct err *e);
-void env_free(struct env *v);
+void world_free(struct world *v);
 /* The agent's model must have the world's shapes. */
-BF_RESULT int env_check_model(const struct env *v, const struct genmodel *g, const char *where, struct err *e);
+BF_RESULT int world_check_model(const struct world *v, const struct genmodel *g, const char *where, struct err *e);
 /* Draw the initial state, then the first observation. */
-void env_reset(struct env *v, struct rng *r, int *obs);
+void world_reset(struct world *v, struct rng *r, int *obs);
 /* Move under the actions, then observe. */
-void env_step(struct env *v, const int *action, struct rng *r, int *obs);
+void world_step(struct world *v, const int *action, struct rng *r, int *obs);
 /* The world as a generative-model file (A, B, C zero, D its start). */
-BF_RESULT int env_model_json(const struct env *v, json_t **out, struct err *e);
+BF_RESULT int world_model_json(const struct world *v, json_t **out, struct err *e);
 #endif

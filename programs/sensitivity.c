@@ -17,7 +17,7 @@
 #include "monitor.h"
 #include "mpjson.h"
 #include "stream.h"
-#include "thetas.h"
+#include "thetaloop.h"
 #include "trajectory.h"
 #include "tsm.h"
 #include "version.h"
@@ -183,7 +183,7 @@ struct run {
 	struct options o;
 	struct model m;
 	struct stream_reader r;
-	struct thetas_map map;
+	struct thetaloop_map map;
 	struct stream_writer w;
 	int aleatory[MODEL_MAX_THETA], n_aleatory;
 	/* moments */
@@ -345,7 +345,7 @@ static void answer_bad(void *ctx, msgpack_packer *pk, const msgpack_object *id, 
 
 static int process(struct run *u, struct err *e)
 {
-	const struct thetas_loop l = {"sensitivity", "thetas", &u->map, u->o.quiet, u->o.progress, answer,
+	const struct thetaloop_loop l = {"sensitivity", "thetas", &u->map, u->o.quiet, u->o.progress, answer,
 				      answer_bad, u, u->mp, u->o.stats ? &u->monitor : NULL};
 
 	if (u->t)
@@ -355,7 +355,7 @@ static int process(struct run *u, struct err *e)
 	u->r.meter = u->w.meter = u->mp;
 	monitor_init(&u->monitor, "sensitivity", u->o.data ? "evaluations" : "thetas", u->o.stats_interval);
 	pack_header(stream_writer_packer(&u->w), u);
-	return thetas_run(&l, &u->r, &u->w, &u->bad, e);
+	return thetaloop_run(&l, &u->r, &u->w, &u->bad, e);
 }
 
 /* Workspace of the moments mode. */
@@ -420,7 +420,7 @@ static int run_all(struct run *u, struct err *e)
 	    (rc = model_param_list(&u->m, u->o.aleatory ? u->o.aleatory : "all", "--aleatory", u->aleatory,
 				   &u->n_aleatory, e)) ||
 	    (rc = u->o.data ? setup_likelihood(u, e) : setup_moments(u, e)) ||
-	    (rc = thetas_open(&u->r, u->o.in, u->o.shard_i, u->o.shard_k,
+	    (rc = thetaloop_open(&u->r, u->o.in, u->o.shard_i, u->o.shard_k,
 				(const char *const *)u->m.names, u->m.n_theta, u->o.set, &u->map, e)) ||
 	    (rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)) || (rc = process(u, e)) ||
 	    (rc = stream_writer_commit(&u->w, e)))

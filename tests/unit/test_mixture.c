@@ -2,14 +2,14 @@
  * Unit tests for analytic: the Gaussian-mixture test likelihood, its
  * exact evidence and posterior moments, and its spec file.
  *
- * analytic_loglik is checked against a direct computation in long double
+ * mixture_loglik is checked against a direct computation in long double
  * (whose range holds exp(-1250), so the reference needs no log-sum-exp
  * even 50 sds from every mean); the double computation has a relative
  * rounding error of a few eps in the squared distance q, so the
  * tolerance is 1e-14 (1 + |log L|).
  *
- * analytic_exact is checked against composite Simpson quadrature of
- * prior(theta) L(theta) (through prior_logpdf and analytic_loglik) over
+ * mixture_exact is checked against composite Simpson quadrature of
+ * prior(theta) L(theta) (through prior_logpdf and mixture_loglik) over
  * the support, with n and 2n intervals per dimension: Simpson's error is
  * O(h^4), so the 2n result is off by about |Q_2n - Q_n| / 15, and each
  * quantity must agree with the 2n result within |Q_2n - Q_n| plus a
@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analytic.h"
+#include "mixture.h"
 #include "normal.h"
 #include "prior.h"
 #include "scratch.h"
@@ -53,12 +53,12 @@ static int teardown(void **state)
 }
 
 
-static void spec_ok(struct scratch *s, struct analytic *a, const char *text)
+static void spec_ok(struct scratch *s, struct mixture *a, const char *text)
 {
 	struct err e = {0};
 	scratch_write(s->path, text);
-	if (analytic_load(a, s->path, &e))
-		fail_msg("analytic_load %s: %s", text, e.msg);
+	if (mixture_load(a, s->path, &e))
+		fail_msg("mixture_load %s: %s", text, e.msg);
 }
 
 static void prior_ok(struct scratch *s, struct prior *pr, const char *text)
@@ -71,11 +71,11 @@ static void prior_ok(struct scratch *s, struct prior *pr, const char *text)
 		fail_msg("prior_load %s: %s", text, e.msg);
 }
 
-static void exact_ok(const struct analytic *a, const struct prior *pr, struct analytic_exact *x)
+static void exact_ok(const struct mixture *a, const struct prior *pr, struct mixture_exact *x)
 {
 	struct err e = {0};
-	if (analytic_exact(a, pr, x, &e))
-		fail_msg("analytic_exact: %s", e.msg);
+	if (mixture_exact(a, pr, x, &e))
+		fail_msg("mixture_exact: %s", e.msg);
 }
 
 static void assert_close(const char *what, double got, double want, double tol)
@@ -109,7 +109,7 @@ static double direct_loglik(int d, int k, const double *w, const double *mu, con
 static void test_loglik(void **state)
 {
 	struct scratch *s = *state;
-	struct analytic a;
+	struct mixture a;
 	const double w[2] = {3, 1}, mu[6] = {1, -2, 0.5, -1, 0, 4}, sd[6] = {0.5, 1, 2, 0.3, 0.7, 1.5};
 	const double c = -2.25;
 
@@ -128,7 +128,7 @@ static void test_loglik(void **state)
 	};
 	for (size_t t = 0; t < sizeof thetas / sizeof *thetas; t++) {
 		double want = direct_loglik(3, 2, w, mu, sd, c, thetas[t]);
-		double got = analytic_loglik(&a, thetas[t]);
+		double got = mixture_loglik(&a, thetas[t]);
 		char what[64];
 		snprintf(what, sizeof what, "theta %zu", t);
 		assert_true(isfinite(got));
@@ -136,12 +136,12 @@ static void test_loglik(void **state)
 	}
 	/* far enough that even the squared distance overflows: -inf, not NaN */
 	const double far[3] = {1e200, 0, 0};
-	assert_true(analytic_loglik(&a, far) == -INFINITY);
-	analytic_free(&a);
+	assert_true(mixture_loglik(&a, far) == -INFINITY);
+	mixture_free(&a);
 	assert_null(a.json);
 
 	/* weights only matter by their ratio; log_scale only adds */
-	struct analytic b, b0;
+	struct mixture b, b0;
 	spec_ok(s, &b,
 		"{\"components\": [{\"weight\": 300, \"mean\": [1, -2, 0.5], \"sd\": [0.5, 1, 2]},"
 		" {\"weight\": 100, \"mean\": [-1, 0, 4], \"sd\": [0.3, 0.7, 1.5]}], \"log_scale\": -2.25}");
@@ -150,30 +150,30 @@ static void test_loglik(void **state)
 		" {\"weight\": 0.25, \"mean\": [-1, 0, 4], \"sd\": [0.3, 0.7, 1.5]}]}");
 	for (size_t t = 0; t < sizeof thetas / sizeof *thetas; t++) {
 		double want = direct_loglik(3, 2, w, mu, sd, c, thetas[t]);
-		assert_close("weights 300:100", analytic_loglik(&b, thetas[t]), want, 1e-14 * (1 + fabs(want)));
-		assert_close("no log_scale", analytic_loglik(&b0, thetas[t]) + c, want, 1e-14 * (1 + fabs(want)));
+		assert_close("weights 300:100", mixture_loglik(&b, thetas[t]), want, 1e-14 * (1 + fabs(want)));
+		assert_close("no log_scale", mixture_loglik(&b0, thetas[t]) + c, want, 1e-14 * (1 + fabs(want)));
 	}
-	analytic_free(&b);
-	analytic_free(&b0);
+	mixture_free(&b);
+	mixture_free(&b0);
 
 	/* weights that would overflow a plain sum still normalise */
 	spec_ok(s, &b, "{\"components\": [{\"weight\": 1e308, \"mean\": [0], \"sd\": [1]},"
 		       " {\"weight\": 1e308, \"mean\": [1], \"sd\": [1]}]}");
 	assert_true(b.c[0].weight == 0.5 && b.c[1].weight == 0.5);
-	analytic_free(&b);
+	mixture_free(&b);
 }
 
 /* ---- exact against quadrature ---- */
 
 struct quad {
-	double log_z, mean[2], sd[2], weight[ANALYTIC_MAX_COMPONENTS];
+	double log_z, mean[2], sd[2], weight[MIXTURE_MAX_COMPONENTS];
 };
 
 /* log of component j's term of L, as the spec says: log_scale + log w_j
  * + sum_i log N(x_i; mu, sd^2) */
-static double component_loglik(const struct analytic *a, int j, const double *x)
+static double component_loglik(const struct mixture *a, int j, const double *x)
 {
-	const struct analytic_component *c = &a->c[j];
+	const struct mixture_component *c = &a->c[j];
 	double l = a->log_scale + log(c->weight);
 	for (int i = 0; i < a->d; i++) {
 		double z = (x[i] - c->mean[i]) / c->sd[i];
@@ -191,12 +191,12 @@ static double simpson_weight(int i, int n)
  * intervals a side (even). The integrand is scaled by exp(-shift) so that
  * it neither overflows nor underflows. Two passes: Z, means and weights,
  * then the variances about the means. */
-static void simpson(const struct analytic *a, const struct prior *pr, const double *lo, const double *hi, int n,
+static void simpson(const struct mixture *a, const struct prior *pr, const double *lo, const double *hi, int n,
 		    double shift, struct quad *q)
 {
 	const int d = a->d, n1 = d == 2 ? n : 0;
 	double h0 = (hi[0] - lo[0]) / n, h1 = d == 2 ? (hi[1] - lo[1]) / n : 1;
-	double z = 0, m[2] = {0, 0}, v[2] = {0, 0}, wk[ANALYTIC_MAX_COMPONENTS] = {0};
+	double z = 0, m[2] = {0, 0}, v[2] = {0, 0}, wk[MIXTURE_MAX_COMPONENTS] = {0};
 
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i <= n; i++)
@@ -205,7 +205,7 @@ static void simpson(const struct analytic *a, const struct prior *pr, const doub
 					       d == 2 ? (j == n ? hi[1] : lo[1] + j * h1) : 0};
 				double w = simpson_weight(i, n) * (d == 2 ? simpson_weight(j, n) : 1);
 				double lp = prior_logpdf(pr, x);
-				double f = w * exp(lp + analytic_loglik(a, x) - shift);
+				double f = w * exp(lp + mixture_loglik(a, x) - shift);
 				for (int t = 0; t < d; t++) {
 					if (pass == 0)
 						m[t] += f * x[t];
@@ -233,10 +233,10 @@ static void simpson(const struct analytic *a, const struct prior *pr, const doub
 
 /* Compare x with the quadrature at n and 2n intervals (see the top);
  * floor_log_z is the rounding floor of the log evidence. */
-static void check_quadrature(const char *name, const struct analytic *a, const struct prior *pr, const double *lo,
+static void check_quadrature(const char *name, const struct mixture *a, const struct prior *pr, const double *lo,
 			     const double *hi, int n, double floor_log_z)
 {
-	struct analytic_exact x;
+	struct mixture_exact x;
 	struct quad q1, q2;
 	char what[128];
 
@@ -271,7 +271,7 @@ static void check_quadrature(const char *name, const struct analytic *a, const s
 static void test_exact_1d(void **state)
 {
 	struct scratch *s = *state;
-	struct analytic a;
+	struct mixture a;
 	struct prior pr;
 
 	/* uniform: the cut at 0 (0.7 sds below the mean) matters */
@@ -282,7 +282,7 @@ static void test_exact_1d(void **state)
 
 	/* normal, open: the posterior N(c, v) within +-14 of its sds */
 	prior_ok(s, &pr, "[{\"name\": \"x\", \"normal\": [1, 2]}]");
-	analytic_free(&a);
+	mixture_free(&a);
 	spec_ok(s, &a, "{\"components\": [{\"mean\": [-1], \"sd\": [0.5]}]}");
 	{
 		double v = 4 * 0.25 / 4.25, c = (1 * 0.25 + -1 * 4) / 4.25;
@@ -292,14 +292,14 @@ static void test_exact_1d(void **state)
 
 	/* normal truncated on both sides, likelihood beyond the upper bound */
 	prior_ok(s, &pr, "[{\"name\": \"x\", \"normal\": [0, 1], \"bounds\": [0.5, 2.5]}]");
-	analytic_free(&a);
+	mixture_free(&a);
 	spec_ok(s, &a, "{\"components\": [{\"mean\": [3], \"sd\": [1]}]}");
 	check_quadrature("truncated normal", &a, &pr, (double[]){0.5}, (double[]){2.5}, 2000, 1e-12);
 	prior_free(&pr);
 
 	/* a three-component mixture in a one-sided truncated normal */
 	prior_ok(s, &pr, "[{\"name\": \"x\", \"normal\": [0.5, 1.5], \"bounds\": [-1, null]}]");
-	analytic_free(&a);
+	mixture_free(&a);
 	spec_ok(s, &a,
 		"{\"components\": [{\"weight\": 1, \"mean\": [-1.2], \"sd\": [0.3]},"
 		" {\"weight\": 2, \"mean\": [0.4], \"sd\": [0.2]},"
@@ -312,17 +312,17 @@ static void test_exact_1d(void **state)
 	 * from normal_log_mass, a difference of two numbers near 0.62 that
 	 * loses eps / (1e-4 phi(0.3)) = 6e-12 at most (measured 3.5e-13) */
 	prior_ok(s, &pr, "[{\"name\": \"x\", \"uniform\": [0.3, 0.3001]}]");
-	analytic_free(&a);
+	mixture_free(&a);
 	spec_ok(s, &a, "{\"components\": [{\"mean\": [0], \"sd\": [1]}]}");
 	check_quadrature("narrow uniform", &a, &pr, (double[]){0.3}, (double[]){0.3001}, 200, 1e-11);
 	prior_free(&pr);
-	analytic_free(&a);
+	mixture_free(&a);
 }
 
 static void test_exact_2d_mixture(void **state)
 {
 	struct scratch *s = *state;
-	struct analytic a;
+	struct mixture a;
 	struct prior pr;
 
 	/* x uniform, y a normal cut below at -1; two components of weight 1:3
@@ -335,7 +335,7 @@ static void test_exact_2d_mixture(void **state)
 		 "[{\"name\": \"x\", \"uniform\": [-4, 4]}, {\"name\": \"y\", \"normal\": [0, 1.5], \"bounds\": [-1, null]}]");
 	check_quadrature("2-d mixture", &a, &pr, (double[]){-4, -1}, (double[]){4, 8}, 400, 1e-12);
 	prior_free(&pr);
-	analytic_free(&a);
+	mixture_free(&a);
 }
 
 /* ---- exact in the tails, against closed forms ---- */
@@ -364,9 +364,9 @@ static double log_normal_pdf(double x, double m, double var)
 static void test_exact_tails(void **state)
 {
 	struct scratch *s = *state;
-	struct analytic a;
+	struct mixture a;
 	struct prior pr;
-	struct analytic_exact x;
+	struct mixture_exact x;
 
 	/* N(0, 1) prior, likelihood N(8, 0.5^2), 8 prior sds out: the
 	 * conjugate posterior N(6.4, 0.2) and Z = N(8; 0, 1.25) */
@@ -397,7 +397,7 @@ static void test_exact_tails(void **state)
 		assert_close("cut 8 sds: sd", x.sd[0], sv * sqrt(v), 32 * EPS * sv * sqrt(v));
 	}
 	prior_free(&pr);
-	analytic_free(&a);
+	mixture_free(&a);
 
 	/* uniform U(0, 1), likelihood N(-3, 0.2^2), 15 sds below it: the piece
 	 * is N(-3, 0.04) on [15, 20] of its sds; the part beyond 20 sds is
@@ -415,7 +415,7 @@ static void test_exact_tails(void **state)
 
 	/* one component out of reach (1e3 sds away: no representable mass)
 	 * and one inside: weight 0 and 1, moments of the one inside */
-	analytic_free(&a);
+	mixture_free(&a);
 	spec_ok(s, &a, "{\"components\": [{\"mean\": [-1000], \"sd\": [1]}, {\"mean\": [0.5], \"sd\": [0.01]}]}");
 	exact_ok(&a, &pr, &x);
 	assert_true(x.weight[0] == 0 && x.weight[1] == 1);
@@ -425,18 +425,18 @@ static void test_exact_tails(void **state)
 
 	/* none in reach: refused */
 	struct err e = {0};
-	analytic_free(&a);
+	mixture_free(&a);
 	spec_ok(s, &a, "{\"components\": [{\"mean\": [-1000], \"sd\": [1]}]}");
-	assert_int_equal(analytic_exact(&a, &pr, &x, &e), ERR_INPUT);
+	assert_int_equal(mixture_exact(&a, &pr, &x, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, "no representable mass"));
 	prior_free(&pr);
 
 	/* the prior's dimension must be the spec's */
 	prior_ok(s, &pr, "[{\"name\": \"x\", \"uniform\": [0, 1]}, {\"name\": \"y\", \"uniform\": [0, 1]}]");
-	assert_int_equal(analytic_exact(&a, &pr, &x, &e), ERR_INPUT);
+	assert_int_equal(mixture_exact(&a, &pr, &x, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, "the prior has 2 parameters but the likelihood has dimension 1"));
 	prior_free(&pr);
-	analytic_free(&a);
+	mixture_free(&a);
 }
 
 /* ---- spec errors ---- */
@@ -477,12 +477,12 @@ static void test_spec_errors(void **state)
 		{"{\"components\": [{\"mean\": [0], \"sd\": [1], \"sd\": [2]}]}", "duplicate"},
 		{"{\"components\": [", "line 1"},
 	};
-	struct analytic a;
+	struct mixture a;
 	struct err e = {0};
 
 	for (size_t c = 0; c < sizeof bad / sizeof *bad; c++) {
 		scratch_write(s->path, bad[c].text);
-		int rc = analytic_load(&a, s->path, &e);
+		int rc = mixture_load(&a, s->path, &e);
 		if (rc != ERR_INPUT)
 			fail_msg("%s: got %d (%s), want ERR_INPUT", bad[c].text, rc, rc ? e.msg : "accepted");
 		if (strncmp(e.msg, s->path, strlen(s->path)) || (bad[c].needle && !strstr(e.msg, bad[c].needle)))
@@ -491,7 +491,7 @@ static void test_spec_errors(void **state)
 		/* nothing is kept on failure */
 		assert_null(a.json);
 		assert_int_equal(a.k, 0);
-		analytic_free(&a);
+		mixture_free(&a);
 	}
 
 	/* 17 components, and 65 dimensions */
@@ -501,20 +501,20 @@ static void test_spec_errors(void **state)
 		n += snprintf(text + n, sizeof text - (size_t)n, "%s{\"mean\": [0], \"sd\": [1]}", j ? ", " : "");
 	snprintf(text + n, sizeof text - (size_t)n, "]}");
 	scratch_write(s->path, text);
-	assert_int_equal(analytic_load(&a, s->path, &e), ERR_INPUT);
+	assert_int_equal(mixture_load(&a, s->path, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, "'components' must be a list of 1 to 16 objects"));
 	n = snprintf(text, sizeof text, "{\"components\": [{\"mean\": [");
 	for (int i = 0; i < 65; i++)
 		n += snprintf(text + n, sizeof text - (size_t)n, "%s0", i ? ", " : "");
 	snprintf(text + n, sizeof text - (size_t)n, "], \"sd\": [1]}]}");
 	scratch_write(s->path, text);
-	assert_int_equal(analytic_load(&a, s->path, &e), ERR_INPUT);
+	assert_int_equal(mixture_load(&a, s->path, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, "component 1: 'mean' must have 1 to 64 finite numbers, got 65"));
 
 	/* a missing file */
 	char path[200];
 	snprintf(path, sizeof path, "%s/absent.json", s->dir);
-	assert_int_equal(analytic_load(&a, path, &e), ERR_INPUT);
+	assert_int_equal(mixture_load(&a, path, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, path));
 
 	/* the largest spec is accepted, its JSON kept */
@@ -535,7 +535,7 @@ static void test_spec_errors(void **state)
 	assert_int_equal(a.d, 64);
 	assert_true(json_is_object(a.json));
 	assert_true(fabs(a.c[15].weight - 16.0 / 136) < 1e-16);
-	analytic_free(&a);
+	mixture_free(&a);
 }
 
 int main(void)

@@ -6,7 +6,7 @@
  * A missing A, B or D is the normalised pA, pB or pD (or, for D, uniform),
  * and a missing C is zero, as in pymdp's Agent.
  */
-#include "genmodel.h"
+#include "aif/genmodel.h"
 
 #include <errno.h>
 #include <math.h>

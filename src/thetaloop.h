@@ -1,5 +1,5 @@
 /*
- * thetas: the loop of a program that answers theta records (DESIGN §3):
+ * thetaloop: the loop of a program that answers theta records (DESIGN §3):
  * read each record of the input, take its "theta" (as many finite numbers
  * as the model has parameters), let the program write its answer, flush,
  * tick the progress meter.
@@ -10,8 +10,8 @@
  * to answer) is only reported; either sets *bad so that the program exits
  * 2 at the end. A read or write error ends the loop with that error.
  */
-#ifndef BF_THETAS_H
-#define BF_THETAS_H
+#ifndef BF_THETALOOP_H
+#define BF_THETALOOP_H
 
 #include "meter.h"
 #include "model.h"
@@ -19,17 +19,17 @@
 #include "stream.h"
 
 /* How a record's numbers become the model's theta. */
-struct thetas_map {
+struct thetaloop_map {
 	int n_in;                        /* numbers per record */
 	int index[MODEL_MAX_THETA];      /* the model index of the k-th number */
 	double fixed[MODEL_MAX_THETA];   /* the model's theta, set values filled in */
 	const char *const *names;        /* the parameter names (NULL: any) */
 };
 
-struct thetas_loop {
+struct thetaloop_loop {
 	const char *prog;      /* for messages and progress: "solve" */
 	const char *what;      /* progress unit: "trajectories" */
-	const struct thetas_map *map;
+	const struct thetaloop_map *map;
 	int quiet, progress;
 	/* the answer to a good record, and to one whose theta is bad */
 	void (*answer)(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta,
@@ -44,13 +44,13 @@ struct thetas_loop {
  * names[0..n-1] (names NULL: any names, no --set): keep shard i of k (k =
  * 0: all), read its header and build the map. `set` is the --set list or
  * NULL; without it the header's "parameters", if any, must be names. */
-BF_RESULT int thetas_open(struct stream_reader *r, const char *path, unsigned shard_i, unsigned shard_k,
-			  const char *const *names, int n, const char *set, struct thetas_map *map,
+BF_RESULT int thetaloop_open(struct stream_reader *r, const char *path, unsigned shard_i, unsigned shard_k,
+			  const char *const *names, int n, const char *set, struct thetaloop_map *map,
 			  struct err *e);
 
 /* Run the loop over r's records, answers to w. *bad is set when some
  * record was bad. Returns 0 or a negative error (in e). */
-BF_RESULT int thetas_run(const struct thetas_loop *l, struct stream_reader *r, struct stream_writer *w,
+BF_RESULT int thetaloop_run(const struct thetaloop_loop *l, struct stream_reader *r, struct stream_writer *w,
 			 int *bad, struct err *e);
 
 #endif

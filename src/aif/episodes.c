@@ -5,14 +5,14 @@
  * threads: the whole input is read, each episode runs on a worker, the
  * records are packed into buffers and written in input order.
  */
-#include "episodes.h"
+#include "aif/episodes.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aif.h"
+#include "aif/aif.h"
 #include "cli.h"
 #include "mpjson.h"
 #include "pool.h"
@@ -239,7 +239,7 @@ static void pack_bad(msgpack_packer *pk, const struct obsrec *x, long record)
 }
 
 void episodes_pack_header(msgpack_packer *pk, const struct episodes_options *o, const char *world,
-			  const struct env_options *wo)
+			  const struct world_options *wo)
 {
 	const struct genmodel *g = o->g;
 	int L = g->opt.policy_len, F = g->n_fac;
@@ -667,7 +667,7 @@ int episodes_filter(const struct episodes_options *o, struct stream_reader *r, s
 
 struct loop {
 	const struct episodes_options *o;
-	const struct env *world;
+	const struct world *world;
 	long n_steps;
 	msgpack_sbuffer *out;     /* per episode (threads), or NULL */
 	double *seconds;          /* per episode and step */
@@ -682,7 +682,7 @@ static int loop_episode(const struct loop *l, long k, int worker, msgpack_packer
 {
 	const struct episodes_options *o = l->o;
 	struct episode ep;
-	struct env v = *l->world; /* the arrays are shared and read-only; the state is ours */
+	struct world v = *l->world; /* the arrays are shared and read-only; the state is ours */
 	struct rng r;
 	int obs[GENMODEL_MAX_MODALITIES], rc = 0;
 	msgpack_object id = {.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = (uint64_t)k};
@@ -694,7 +694,7 @@ static int loop_episode(const struct loop *l, long k, int worker, msgpack_packer
 	if ((rc = ensure_agent(o, &ep, worker, e)))
 		goto done;
 	rng_init(&r, rng_key_bytes(rng_key(0x776f726c64ULL /* "world" */, o->seed), ep.id, ep.id_len));
-	env_reset(&v, &r, obs);
+	world_reset(&v, &r, obs);
 	for (long t = 0; t < l->n_steps; t++) {
 		int state[GENMODEL_MAX_FACTORS];
 		memcpy(state, v.state, sizeof state);
@@ -706,7 +706,7 @@ static int loop_episode(const struct loop *l, long k, int worker, msgpack_packer
 				goto done;
 			progress(o, 1);
 		}
-		env_step(&v, ep.agent->action, &r, obs);
+		world_step(&v, ep.agent->action, &r, obs);
 	}
 done:
 	if (ep.agent) {
@@ -728,7 +728,7 @@ static void loop_worker(void *ctx, int worker, long item)
 	l->rc[k] = loop_episode(l, k, worker, &pk, &l->errs[k]);
 }
 
-int episodes_closed_loop(const struct episodes_options *o, const struct env *world, long n_episodes, long n_steps,
+int episodes_closed_loop(const struct episodes_options *o, const struct world *world, long n_episodes, long n_steps,
 			 struct stream_writer *w, struct episodes_timing *tm, struct err *e)
 {
 	struct loop l = {o, world, n_steps, NULL, NULL, NULL, NULL, NULL, NULL, tm};

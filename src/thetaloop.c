@@ -1,7 +1,7 @@
 /*
- * thetas: the theta-record loop shared by solve and sensitivity.
+ * thetaloop: the theta-record loop shared by solve and sensitivity.
  */
-#include "thetas.h"
+#include "thetaloop.h"
 
 #include <errno.h>
 #include <math.h>
@@ -20,7 +20,7 @@ static int name_index(const char *const *names, int n, const char *name)
 }
 
 /* Parse "name=value,..." into map->fixed; taken[p] marks the set ones. */
-static int parse_set(const char *const *names, int n, const char *set, struct thetas_map *map, int *taken, struct err *e)
+static int parse_set(const char *const *names, int n, const char *set, struct thetaloop_map *map, int *taken, struct err *e)
 {
 	const char *s = set;
 
@@ -57,7 +57,7 @@ static int parse_set(const char *const *names, int n, const char *set, struct th
 }
 
 /* With --set: the header names the parameters the records carry. */
-static int map_from_header(const struct stream_reader *r, const char *const *names, int n, struct thetas_map *map,
+static int map_from_header(const struct stream_reader *r, const char *const *names, int n, struct thetaloop_map *map,
 			   int *taken, struct err *e)
 {
 	const msgpack_object *h = stream_reader_header(r), *v = h ? stream_map_get(h, "parameters") : NULL;
@@ -94,8 +94,8 @@ static int map_from_header(const struct stream_reader *r, const char *const *nam
 	return 0;
 }
 
-int thetas_open(struct stream_reader *r, const char *path, unsigned shard_i, unsigned shard_k,
-		const char *const *names, int n, const char *set, struct thetas_map *map, struct err *e)
+int thetaloop_open(struct stream_reader *r, const char *path, unsigned shard_i, unsigned shard_k,
+		const char *const *names, int n, const char *set, struct thetaloop_map *map, struct err *e)
 {
 	int rc, taken[MODEL_MAX_THETA] = {0};
 
@@ -115,7 +115,7 @@ int thetas_open(struct stream_reader *r, const char *path, unsigned shard_i, uns
 }
 
 /* Does the header list `now` name the numbers the map takes, in order? */
-static int names_equal(const msgpack_object *now, const char *const *names, const struct thetas_map *map)
+static int names_equal(const msgpack_object *now, const char *const *names, const struct thetaloop_map *map)
 {
 	if (now->type != MSGPACK_OBJECT_ARRAY || (int)now->via.array.size != map->n_in)
 		return 0;
@@ -129,7 +129,7 @@ static int names_equal(const msgpack_object *now, const char *const *names, cons
 	return 1;
 }
 
-int thetas_run(const struct thetas_loop *l, struct stream_reader *r, struct stream_writer *w, int *bad,
+int thetaloop_run(const struct thetaloop_loop *l, struct stream_reader *r, struct stream_writer *w, int *bad,
 	       struct err *e)
 {
 	msgpack_packer *pk = stream_writer_packer(w);

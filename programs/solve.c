@@ -17,7 +17,7 @@
 #include "rng.h"
 #include "solver.h"
 #include "stream.h"
-#include "thetas.h"
+#include "thetaloop.h"
 #include "trajectory.h"
 #include "version.h"
 
@@ -216,7 +216,7 @@ struct run {
 	struct options o;
 	struct model m;
 	struct stream_reader r;
-	struct thetas_map map;
+	struct thetaloop_map map;
 	struct stream_writer w;
 	struct solver *s;
 	int *save, n_save;
@@ -255,13 +255,13 @@ static void answer_bad(void *ctx, msgpack_packer *pk, const msgpack_object *id, 
 
 static int process(struct run *u, struct err *e)
 {
-	const struct thetas_loop l = {"solve", "trajectories", &u->map, u->o.quiet, u->o.progress, answer,
+	const struct thetaloop_loop l = {"solve", "trajectories", &u->map, u->o.quiet, u->o.progress, answer,
 				      answer_bad, u, u->mp, u->o.stats ? &u->monitor : NULL};
 
 	u->r.meter = u->w.meter = u->mp;
 	monitor_init(&u->monitor, "solve", "trajectories", u->o.stats_interval);
 	pack_header(stream_writer_packer(&u->w), &u->o, &u->m);
-	return thetas_run(&l, &u->r, &u->w, &u->bad, e);
+	return thetaloop_run(&l, &u->r, &u->w, &u->bad, e);
 }
 
 int main(int argc, char **argv)
@@ -289,7 +289,7 @@ int main(int argc, char **argv)
 		rc = err_set(&e, ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = thetas_open(&u.r, u.o.in, u.o.shard_i, u.o.shard_k,
+	if ((rc = thetaloop_open(&u.r, u.o.in, u.o.shard_i, u.o.shard_k,
 			       (const char *const *)u.m.names, u.m.n_theta, u.o.set, &u.map, &e)) ||
 	    (rc = stream_writer_open(&u.w, u.o.out, u.o.compress, &e)) || (rc = process(&u, &e)) ||
 	    (rc = stream_writer_commit(&u.w, &e)))

@@ -1,10 +1,10 @@
 /*
- * env: the T-maze, the grid world and the model-as-world, as generative
- * processes (see env.h). The T-maze's and grid's arrays are built exactly
+ * world: the T-maze, the grid world and the model-as-world, as generative
+ * processes (see world.h). The T-maze's and grid's arrays are built exactly
  * as pymdp's TMazeEnv._construct_likelihood_dist/_construct_transition_dist
  * and GridWorldEnv.get_likelihood_dist/get_transition_dist build theirs.
  */
-#include "env.h"
+#include "aif/world.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,7 @@ enum { T_LOC, T_COND };           /* T-maze factors */
 enum { T_OBS_LOC, T_OBS_REWARD, T_OBS_CUE };
 enum { UP, RIGHT, DOWN, LEFT, STAY };
 
-static int alloc_arrays(struct env *v, struct err *e)
+static int alloc_arrays(struct world *v, struct err *e)
 {
 	v->own = 1;
 	v->n_joint = 1;
@@ -31,18 +31,18 @@ static int alloc_arrays(struct env *v, struct err *e)
 	return 0;
 }
 
-static double *at_A(struct env *v, int m, int o, long s)
+static double *at_A(struct world *v, int m, int o, long s)
 {
 	return v->A[m] + (long)o * v->n_joint + s;
 }
 
-static double *at_B(struct env *v, int f, int to, int from, int u)
+static double *at_B(struct world *v, int f, int to, int from, int u)
 {
 	int ns = v->num_states[f];
 	return v->B[f] + ((long)to * ns + from) * v->num_controls[f] + u;
 }
 
-static int build_tmaze(struct env *v, double p, struct err *e)
+static int build_tmaze(struct world *v, double p, struct err *e)
 {
 	int rc;
 
@@ -83,7 +83,7 @@ static int build_tmaze(struct env *v, double p, struct err *e)
 	return 0;
 }
 
-static int build_grid(struct env *v, int rows, int cols, struct err *e)
+static int build_grid(struct world *v, int rows, int cols, struct err *e)
 {
 	int n = rows * cols, rc;
 
@@ -104,26 +104,26 @@ static int build_grid(struct env *v, int rows, int cols, struct err *e)
 	return 0;
 }
 
-int env_init(struct env *v, const char *name, const struct env_options *o, const struct genmodel *g,
+int world_init(struct world *v, const char *name, const struct world_options *o, const struct genmodel *g,
 	     struct err *e)
 {
 	int rc;
 
 	memset(v, 0, sizeof *v);
 	if (!strcmp(name, "tmaze")) {
-		v->kind = ENV_TMAZE;
+		v->kind = WORLD_TMAZE;
 		if (!(o->reward_prob >= 0 && o->reward_prob <= 1))
 			return err_set(e, ERR_INPUT, "'--reward-prob' must be in [0, 1]");
 		rc = build_tmaze(v, o->reward_prob, e);
 	} else if (!strcmp(name, "grid")) {
-		v->kind = ENV_GRID;
+		v->kind = WORLD_GRID;
 		if (o->rows < 1 || o->cols < 1 || (long)o->rows * o->cols > GENMODEL_MAX_LEVELS)
 			return err_set(e, ERR_INPUT, "'--grid' must be ROWSxCOLS with at most %d cells", GENMODEL_MAX_LEVELS);
 		rc = build_grid(v, o->rows, o->cols, e);
 	} else if (!strcmp(name, "model")) {
 		if (!g)
 			return err_set(e, ERR_INPUT, "'--env model' needs a model (-m)");
-		v->kind = ENV_MODEL;
+		v->kind = WORLD_MODEL;
 		v->n_mod = g->n_mod;
 		v->n_fac = g->n_fac;
 		v->n_joint = g->n_joint;
@@ -138,11 +138,11 @@ int env_init(struct env *v, const char *name, const struct env_options *o, const
 		return err_set(e, ERR_INPUT, "unknown environment '%s' (tmaze, grid or model)", name);
 	}
 	if (rc)
-		env_free(v);
+		world_free(v);
 	return rc;
 }
 
-void env_free(struct env *v)
+void world_free(struct world *v)
 {
 	if (v->own) {
 		for (int m = 0; m < v->n_mod; m++)
@@ -155,9 +155,9 @@ void env_free(struct env *v)
 	memset(v, 0, sizeof *v);
 }
 
-int env_check_model(const struct env *v, const struct genmodel *g, const char *where, struct err *e)
+int world_check_model(const struct world *v, const struct genmodel *g, const char *where, struct err *e)
 {
-	const char *name = v->kind == ENV_TMAZE ? "tmaze" : v->kind == ENV_GRID ? "grid" : "model";
+	const char *name = v->kind == WORLD_TMAZE ? "tmaze" : v->kind == WORLD_GRID ? "grid" : "model";
 
 	if (g->n_mod != v->n_mod || g->n_fac != v->n_fac)
 		return err_set(e, ERR_INPUT, "%s: the '%s' world has %d modalities and %d factors, the model %d and %d",
@@ -175,7 +175,7 @@ int env_check_model(const struct env *v, const struct genmodel *g, const char *w
 	return 0;
 }
 
-static void observe(struct env *v, struct rng *r, int *obs)
+static void observe(struct world *v, struct rng *r, int *obs)
 {
 	long s = 0;
 	double p[GENMODEL_MAX_LEVELS];
@@ -189,14 +189,14 @@ static void observe(struct env *v, struct rng *r, int *obs)
 	}
 }
 
-void env_reset(struct env *v, struct rng *r, int *obs)
+void world_reset(struct world *v, struct rng *r, int *obs)
 {
 	for (int f = 0; f < v->n_fac; f++)
 		v->state[f] = rng_categorical(r, v->D[f], v->num_states[f]);
 	observe(v, r, obs);
 }
 
-void env_step(struct env *v, const int *action, struct rng *r, int *obs)
+void world_step(struct world *v, const int *action, struct rng *r, int *obs)
 {
 	double p[GENMODEL_MAX_LEVELS];
 
@@ -209,7 +209,7 @@ void env_step(struct env *v, const int *action, struct rng *r, int *obs)
 	observe(v, r, obs);
 }
 
-int env_model_json(const struct env *v, json_t **out, struct err *e)
+int world_model_json(const struct world *v, json_t **out, struct err *e)
 {
 	return genmodel_arrays_json(v->n_mod, v->num_obs, v->A, v->n_fac, v->num_states, v->num_controls, v->B, v->D,
 				    out, e);

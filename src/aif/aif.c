@@ -9,7 +9,7 @@
  * inside the state information gain; normalisation of learnt arrays has no
  * epsilon.
  */
-#include "aif.h"
+#include "aif/aif.h"
 
 #include <math.h>
 #include <stdlib.h>
