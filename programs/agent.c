@@ -16,6 +16,7 @@
 #include "aif/episodes.h"
 #include "aif/genmodel.h"
 #include "mpjson.h"
+#include "phases.h"
 #include "pool.h"
 #include "meter.h"
 #include "monitor.h"
@@ -212,20 +213,6 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 	return 0;
 }
 
-/* A model file: one line of JSON, floats in their shortest exact form. */
-static int write_json(const char *path, const json_t *j, struct err *e)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mpjson_pack(&pk, j);
-	int rc = mpjson_write_file(path, &sb, e);
-	msgpack_sbuffer_destroy(&sb);
-	return rc;
-}
-
 static int compare_doubles(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -247,12 +234,12 @@ static void report_timing(struct episodes_timing *tm)
 /* --phases: the threads' meters and the model's size. */
 static int write_phases(const struct options *o, const struct genmodel *g, struct meter *meters, struct err *e)
 {
-	json_t *x = json_pack("{s:I,s:I}", "threads", (json_int_t)o->threads, "policies", (json_int_t)g->n_policies);
-	if (!x)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	int rc = meter_write(meters, (int)o->threads, o->phases, "agent", x, e);
-	json_decref(x);
-	return rc;
+	struct phases_shape s;
+
+	phases_shape_init(&s);
+	s.threads = o->threads;
+	s.policies = g->n_policies;
+	return phases_write(meters, (int)o->threads, o->phases, "agent", &s, e);
 }
 
 int main(int argc, char **argv)
@@ -272,8 +259,7 @@ int main(int argc, char **argv)
 	cli_init();
 	memset(&g, 0, sizeof g);
 	memset(&r, 0, sizeof r);
-	memset(&w, 0, sizeof w);
-	w.fd = -1;
+	stream_writer_init(&w);
 	if ((rc = parse_options(argc, argv, &o, &e))) {
 		cli_option_error("agent", synopsis, rc, &e);
 		return err_exit_status(rc);
@@ -281,7 +267,7 @@ int main(int argc, char **argv)
 	if (o.random) {
 		struct genmodel_spec spec;
 		if (!(rc = genmodel_spec_parse(o.random, &spec, &e)) && !(rc = genmodel_random_json(&spec, &j, &e)))
-			rc = write_json(o.out, j, &e);
+			rc = mpjson_write_json_file(o.out, j, &e);
 		goto done;
 	}
 	if (o.model && (rc = genmodel_load(&g, o.model, &e)))
@@ -292,14 +278,14 @@ int main(int argc, char **argv)
 		have_world = 1;
 		if (o.env_model) {
 			if (!(rc = world_model_json(&world, &j, &e)))
-				rc = write_json(o.out, j, &e);
+				rc = mpjson_write_json_file(o.out, j, &e);
 			goto done;
 		}
 		if ((rc = world_check_model(&world, &g, o.model, &e)))
 			goto done;
 	}
-	struct cli_progress pg;
-	cli_progress_init(&pg, o.progress, o.quiet);
+	struct progress pg;
+	progress_init(&pg, o.progress, o.quiet);
 	if (o.phases && (rc = meter_init_threads(&meters, (int)o.threads, &e)))
 		goto done;
 	monitor_init(&monitor, "agent", "steps", o.stats_interval);
@@ -320,7 +306,7 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = stream_writer_commit(&w, &e);
 	if (!rc)
-		cli_progress_done(&pg, "agent", "steps");
+		progress_done(&pg, "agent", "steps");
 	if (!rc && o.timing)
 		report_timing(&tm);
 	if (!rc && o.stats)

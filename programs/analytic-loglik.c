@@ -124,17 +124,18 @@ struct run {
 
 static void pack_header(msgpack_packer *pk, const struct run *u)
 {
-	stream_pack_header_start(pk, "loglik", 3 + (u->o.prior != NULL));
-	stream_pack_str(pk, "program");
-	stream_pack_str(pk, "analytic-loglik");
-	stream_pack_str(pk, "version");
-	stream_pack_str(pk, BIOFILTER_VERSION);
+	struct pack_map h;
+
+	stream_header_begin(&h, pk, "loglik");
+	pack_kv_str(&h, "program", "analytic-loglik");
+	pack_kv_str(&h, "version", BIOFILTER_VERSION);
 	if (u->o.prior) {
-		stream_pack_str(pk, "parameters");
-		stream_pack_strs(pk, (const char *const *)u->pr.names, u->pr.n);
+		pack_key(&h, "parameters");
+		pack_strs(pk, (const char *const *)u->pr.names, u->pr.n);
 	}
-	stream_pack_str(pk, "spec");
+	pack_key(&h, "spec");
 	mpjson_pack(pk, u->a.json);
+	pack_map_end(&h);
 }
 
 static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta,
@@ -142,23 +143,25 @@ static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, cons
 {
 	(void)rec;
 	const struct run *u = ctx;
+	struct pack_map m;
 
-	msgpack_pack_map(pk, 3);
-	stream_pack_str(pk, "id");
-	msgpack_pack_object(pk, *id);
-	stream_pack_str(pk, "loglik");
-	msgpack_pack_double(pk, mixture_loglik(&u->a, theta));
-	stream_pack_str(pk, "status");
-	stream_pack_str(pk, "ok");
+	pack_map_begin(&m, pk);
+	pack_kv_object(&m, "id", id);
+	pack_kv_double(&m, "loglik", mixture_loglik(&u->a, theta));
+	pack_kv_str(&m, "status", "ok");
+	pack_map_end(&m);
 }
 
 static void answer_bad(void *ctx, msgpack_packer *pk, const msgpack_object *id, const char *why)
 {
+	struct pack_map m;
+
 	(void)ctx;
 	/* a likelihood consumer matches by id: answer with -inf */
-	trajectory_pack_bad(pk, id, why, 1);
-	stream_pack_str(pk, "loglik");
-	msgpack_pack_double(pk, -INFINITY);
+	pack_map_begin(&m, pk);
+	trajectory_pack_bad(&m, id, why);
+	pack_kv_double(&m, "loglik", -INFINITY);
+	pack_map_end(&m);
 }
 
 static void print_numbers(FILE *f, const char *key, const double *x, int n)
@@ -194,7 +197,7 @@ static int exact(struct run *u, struct err *e)
 
 static int process(struct run *u, struct err *e)
 {
-	const struct thetaloop_loop l = {"analytic-loglik", "thetas", &u->map, u->o.quiet, u->o.progress,
+	const struct thetaloop l = {"analytic-loglik", "thetas", &u->map, u->o.quiet, u->o.progress,
 				      answer, answer_bad, u, NULL, NULL};
 
 	pack_header(stream_writer_packer(&u->w), u);
@@ -228,7 +231,6 @@ int main(int argc, char **argv)
 
 	cli_init();
 	memset(&u, 0, sizeof u);
-	u.w.fd = -1;
 	if ((rc = parse_options(argc, argv, &u.o, &e))) {
 		cli_option_error("analytic-loglik", synopsis, rc, &e);
 		return err_exit_status(rc);

@@ -19,12 +19,15 @@
 
 #include "calibration.h"
 #include "cli.h"
+#include "clock.h"
 #include "meter.h"
 #include "monitor.h"
+#include "phases.h"
 #include "plan.h"
 #include "pool.h"
 #include "posterior.h"
 #include "predictive.h"
+#include "progress.h"
 #include "stream.h"
 
 static const char usage[] =
@@ -163,8 +166,7 @@ static void write_partial(const struct options *o, const struct calibration *c, 
 		}
 	if (n == 0 || !partial_path(o, path, sizeof path))
 		return;
-	memset(&w, 0, sizeof w);
-	w.fd = -1;
+	stream_writer_init(&w);
 	if (!(rc = stream_writer_open(&w, path, o->compress, &e)) && !(rc = calibration_write_posterior(c, &w, &e)))
 		rc = stream_writer_commit(&w, &e);
 	stream_writer_free(&w);
@@ -242,20 +244,20 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 }
 
 /* Progress on stderr: one line per level, rewritten a few times a second. */
-struct progress {
-	int on, verbose;
-	double start, last, level_start;
+struct level_progress {
+	struct progress p;
+	int verbose;
+	double level_start;
 	long evals;
 	double beta1; /* the first stage's beta, for the ETA */
 };
 
-static void progress_line(struct progress *pr, const struct plan_level *lv, const struct population *p, int force)
+static void progress_line(struct level_progress *pr, const struct plan_level *lv, const struct population *p,
+			  int force)
 {
-	double now = cli_now();
-	if (!pr->on || (!force && now - pr->last < 0.25))
+	if (!progress_due(&pr->p, force))
 		return;
-	pr->last = now;
-	double el = now - pr->level_start;
+	double el = pr->p.last - pr->level_start;
 	char eta[64] = "";
 	/* stages advance beta about geometrically: the share of log beta
 	 * covered since the first stage guesses the share of the time */
@@ -271,18 +273,18 @@ static void progress_line(struct progress *pr, const struct plan_level *lv, cons
 
 static void on_batch(void *ctx, const struct plan_level *lv, const struct population *from, long n)
 {
-	struct progress *pr = ctx;
+	struct level_progress *pr = ctx;
 	pr->evals += n;
 	progress_line(pr, lv, from, 0);
 }
 
 static void on_stage(void *ctx, const struct plan_level *lv, const struct population *p)
 {
-	struct progress *pr = ctx;
+	struct level_progress *pr = ctx;
 	if (p->stage == 1)
 		pr->beta1 = p->beta;
 	if (pr->verbose) {
-		if (pr->on)
+		if (pr->p.on)
 			fputs("\r\033[K", stderr);
 		fprintf(stderr, "infer: %s stage %ld: beta %.6g (dbeta %.3g), ess %.1f, acceptance %.3f, scale %.3g, "
 			"%ld steps, %ld evaluations, log_evidence %.6g\n", lv->name, p->stage, p->beta, p->dbeta, p->ess,
@@ -404,35 +406,46 @@ static int print_json(const struct calibration *c, struct err *e)
 	return bad ? err_set(e, ERR_RUNTIME, "cannot write the summary: %s", strerror(errno)) : 0;
 }
 
-static int level_file(const struct options *o, const struct plan_level *lv, char *buf, size_t size, struct err *e)
+/* A level's final population under --from DIR. */
+static int level_file(const struct options *o, const struct calibration *c, int k, char *buf, size_t size,
+		      struct err *e)
 {
-	if ((size_t)snprintf(buf, size, "%s/%s/posterior.mpk", o->from, lv->name) >= size)
-		return err_set(e, ERR_INPUT, "'--from': the path is too long");
-	return 0;
+	return calibration_level_path(c, o->from, k, CALIBRATION_POSTERIOR_FILE, buf, size, e);
 }
 
 /* --make-rules: the order of the levels for pipelines/calibrate.mk. */
-static void make_rules(const struct options *o, const struct plan *pl)
+static int make_rules(const struct options *o, const struct calibration *c, struct err *e)
 {
+	const struct plan *pl = c->plan;
+	char path[4096];
+	int rc;
+
 	printf("# levels of %s (infer --make-rules)\nLEVELS =", pl->path);
 	for (int k = 0; k < pl->n_levels; k++)
 		printf(" %s", pl->levels[k].name);
 	printf("\n");
 	for (int k = 0; k < pl->n_levels; k++) {
 		const struct plan_level *lv = &pl->levels[k];
-		printf("%s/%s/env:", o->from, lv->name);
+		if ((rc = calibration_level_path(c, o->from, k, calibration_setup_files[CALIBRATION_ENV], path,
+						 sizeof path, e)))
+			return rc;
+		printf("%s:", path);
 		for (int l = 0; l < k; l++) {
-			if (plan_level_takes_from(lv, l))
-				printf(" %s/%s/posterior.mpk", o->from, pl->levels[l].name);
+			if (!plan_level_takes_from(lv, l))
+				continue;
+			if ((rc = level_file(o, c, l, path, sizeof path, e)))
+				return rc;
+			printf(" %s", path);
 		}
 		printf("\n");
 	}
+	return 0;
 }
 
 static int run_setup(const struct options *o, struct calibration *c, struct err *e)
 {
 	const struct plan *pl = c->plan;
-	char path[4096], dir[4096];
+	char path[4096];
 	int k = -1, rc;
 
 	for (int l = 0; l < pl->n_levels; l++)
@@ -442,16 +455,11 @@ static int run_setup(const struct options *o, struct calibration *c, struct err 
 		return err_set(e, ERR_INPUT, "'--setup': the plan has no level '%s'", o->setup);
 	for (int l = 0; l < k; l++) {
 		const struct plan_level *lv = &pl->levels[k];
-		if (plan_level_takes_from(lv, l) && ((rc = level_file(o, &pl->levels[l], path, sizeof path, e)) ||
-			       (rc = calibration_load_level(c, l, path, e))))
+		if (plan_level_takes_from(lv, l) && ((rc = level_file(o, c, l, path, sizeof path, e)) ||
+						     (rc = calibration_load_level(c, l, path, e))))
 			return rc;
 	}
-	snprintf(dir, sizeof dir, "%s/%s", o->from, o->setup);
-	if (mkdir(o->from, 0777) && errno != EEXIST)
-		return err_set(e, ERR_RUNTIME, "cannot make '%s': %s", o->from, strerror(errno));
-	if (mkdir(dir, 0777) && errno != EEXIST)
-		return err_set(e, ERR_RUNTIME, "cannot make '%s': %s", dir, strerror(errno));
-	return calibration_write_setup(c, k, dir, e);
+	return calibration_write_setup(c, k, o->from, e);
 }
 
 static int write_outputs(const struct options *o, struct calibration *c, struct err *e)
@@ -460,37 +468,26 @@ static int write_outputs(const struct options *o, struct calibration *c, struct 
 	struct stream_writer w;
 	int rc = 0;
 
-	memset(&w, 0, sizeof w);
-	w.fd = -1;
+	stream_writer_init(&w);
 	if (o->out) {
 		if (!(rc = stream_writer_open(&w, o->out, o->compress, e)) &&
 		    !(rc = calibration_write_posterior(c, &w, e)))
 			rc = stream_writer_commit(&w, e);
 		stream_writer_free(&w);
-		memset(&w, 0, sizeof w);
-		w.fd = -1;
 		if (rc)
 			return rc;
 	}
 	if (o->predictive) {
-		int threads = (int)o->threads;
-		if ((rc = stream_writer_open(&w, o->predictive, o->compress, e)))
-			return rc;
-		predictive_pack_header(stream_writer_packer(&w), pl);
-		for (int k = 0; !rc && k < pl->n_levels + pl->has_validation; k++) {
-			const struct plan_level *lv = k < pl->n_levels ? &pl->levels[k] : &pl->validation;
-			const struct population *p = k < pl->n_levels ? &c->post[k] : &c->post[pl->n_levels - 1];
-			long every = o->every ? o->every : (lv->model.steps + 499) / 500, failed = 0;
-			if (k == pl->n_levels && (rc = calibration_fix(c, &pl->validation, e)))
-				break;
-			if (!(rc = predictive_write(lv, pl->cov, p, threads, every, &w, &failed, e)) && failed &&
-			    !o->quiet)
-				fprintf(stderr, "infer: predictive of '%s': %ld of %d samples failed to run and are left "
-					"out\n", lv->name, failed, p->n);
-		}
-		if (!rc)
+		long failed[pl->n_levels + 1];
+		if (!(rc = stream_writer_open(&w, o->predictive, o->compress, e)) &&
+		    !(rc = calibration_write_predictive(c, o->every, &w, failed, e)))
 			rc = stream_writer_commit(&w, e);
 		stream_writer_free(&w);
+		for (int k = 0; !rc && !o->quiet && k < pl->n_levels + pl->has_validation; k++)
+			if (failed[k])
+				fprintf(stderr, "infer: predictive of '%s': %ld of %ld samples failed to run and are left "
+					"out\n", k < pl->n_levels ? pl->levels[k].name : pl->validation.name, failed[k],
+					pl->samples);
 	}
 	return rc;
 }
@@ -498,13 +495,13 @@ static int write_outputs(const struct options *o, struct calibration *c, struct 
 /* --phases: the threads' meters and the run's shape. */
 static int write_phases(const struct options *o, const struct plan *pl, struct meter *meters, struct err *e)
 {
-	json_t *x = json_pack("{s:I,s:I,s:I}", "threads", (json_int_t)o->threads, "levels", (json_int_t)pl->n_levels,
-			      "samples", (json_int_t)pl->samples);
-	if (!x)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	int rc = meter_write(meters, (int)o->threads, o->phases, "infer", x, e);
-	json_decref(x);
-	return rc;
+	struct phases_shape s;
+
+	phases_shape_init(&s);
+	s.threads = o->threads;
+	s.levels = pl->n_levels;
+	s.samples = pl->samples;
+	return phases_write(meters, (int)o->threads, o->phases, "infer", &s, e);
 }
 
 int main(int argc, char **argv)
@@ -555,15 +552,16 @@ int main(int argc, char **argv)
 		c.monitor = &monitor;
 	}
 	if (o.make_rules) {
-		make_rules(&o, &pl);
+		rc = make_rules(&o, &c, &e);
 		goto done;
 	}
 	if (o.setup) {
 		rc = run_setup(&o, &c, &e);
 		goto done;
 	}
-	struct progress pr = {.on = !o.quiet && (o.progress || isatty(2)), .verbose = o.verbose && !o.quiet,
-			      .start = cli_now()};
+	struct level_progress pr = {.verbose = o.verbose && !o.quiet};
+	progress_init(&pr.p, o.progress, o.quiet);
+	pr.p.last = 0; /* a level's first line at once */
 	struct calibration_hooks h = {on_batch, on_stage, &pr};
 	c.stop = &stop_signal;
 	c.eval_timeout = o.eval_timeout;
@@ -572,15 +570,15 @@ int main(int argc, char **argv)
 	for (int k = 0; k < pl.n_levels; k++) {
 		if (o.from) {
 			char path[4096];
-			if ((rc = level_file(&o, &pl.levels[k], path, sizeof path, &e)) ||
+			if ((rc = level_file(&o, &c, k, path, sizeof path, &e)) ||
 			    (rc = calibration_load_level(&c, k, path, &e)))
 				goto done;
 		} else {
-			pr.level_start = cli_now();
+			pr.level_start = clock_now();
 			pr.evals = 0;
 			pr.beta1 = 0;
 			rc = calibration_run_level(&c, k, &h, &e);
-			if (pr.on)
+			if (pr.p.on)
 				fputc('\n', stderr);
 			if (rc) {
 				if (stop_signal)
@@ -614,18 +612,10 @@ done:
 	if (rc)
 		fprintf(stderr, "infer: %s\n", e.msg);
 	if (workdir && !o.workdir) {
-		/* the level files of --eval: remove them */
-		for (int k = 0; k < pl.n_levels; k++) {
-			char path[4200];
-			static const char *const files[] = {"model.json", "prior.json", "env"};
-			for (int f = 0; f < 3; f++) {
-				snprintf(path, sizeof path, "%s/%s/%s", workdir, pl.levels[k].name, files[f]);
-				remove(path);
-			}
-			snprintf(path, sizeof path, "%s/%s", workdir, pl.levels[k].name);
-			rmdir(path);
-		}
-		rmdir(workdir);
+		if (c.plan)
+			calibration_remove_setup(&c, workdir); /* the level files of --eval */
+		else
+			rmdir(workdir);
 	}
 	calibration_free(&c);
 	plan_free(&pl);

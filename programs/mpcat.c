@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "cli.h"
+#include "jsonl.h"
 #include "mpjson.h"
 #include "stream.h"
 #include "table.h"
@@ -188,80 +189,21 @@ static int done(const struct mpcat *c)
  * reported and skipped. */
 static int from_json(struct mpcat *c, const char *path, struct err *e)
 {
-	if (path && !strcmp(path, "-"))
-		path = NULL;
-	const char *name = path ? path : "<stdin>";
-	int fd = path ? open(path, O_RDONLY) : dup(0);
-	gzFile gz;
-	char *line = NULL;
-	size_t cap = 0;
-	long lineno = 0;
-	int rc = 0;
+	struct jsonl_reader r;
+	struct pack line;
+	struct err le;
+	json_t *j;
+	int rc;
 
-	if (fd < 0)
-		return err_set(e, ERR_INPUT, "%s: %s", name, strerror(errno));
-	if (!(gz = gzdopen(fd, "rb"))) {
-		close(fd);
-		return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	while (!done(c)) {
-		size_t len = 0;
-		int eof = 0;
-		for (;;) { /* one whole line, however long */
-			if (cap - len < 2) {
-				size_t ncap = cap ? 2 * cap : 4096;
-				char *nl = realloc(line, ncap);
-				if (!nl) {
-					rc = err_set(e, ERR_NOMEM, "out of memory");
-					goto out;
-				}
-				line = nl;
-				cap = ncap;
-			}
-			if (!gzgets(gz, line + len, (int)(cap - len))) {
-				eof = 1;
-				break;
-			}
-			len += strlen(line + len);
-			if (len && line[len - 1] == '\n')
-				break;
-		}
-		int zerr;
-		const char *zmsg = gzerror(gz, &zerr);
-		if (zerr != Z_OK && zerr != Z_STREAM_END) {
-			rc = err_set(e, ERR_INPUT, "%s: read error after line %ld: %s", name, lineno, zmsg);
-			goto out;
-		}
-		if (eof && len == 0)
+	if ((rc = jsonl_reader_open(&r, path, e)))
+		return rc;
+	pack_init(&line);
+	while (!done(c) && (rc = jsonl_reader_next(&r, &j, &le)) != 0) {
+		if (rc < 0) {
+			*e = le;
 			break;
-		lineno++;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = 0;
-		if (strspn(line, " \t") == len)
-			continue;
-		char where[300];
-		struct err le;
-		json_t *j;
-		snprintf(where, sizeof where, "%s: line %ld", name, lineno);
-		if (mpjson_parse(line, len, &j, where, &le)) {
-			if (le.code != ERR_INPUT) {
-				*e = le;
-				rc = le.code;
-				goto out;
-			}
-			if (!c->quiet)
-				fprintf(stderr, "mpcat: %s\n", le.msg);
-			c->bad = 1;
-			continue;
 		}
-		if (!json_is_object(j)) {
-			if (!c->quiet)
-				fprintf(stderr, "mpcat: %s: not a JSON object\n", where);
-			c->bad = 1;
-			json_decref(j);
-			continue;
-		}
-		if (!json_object_get(j, "biofilter")) {
+		if (rc == JSONL_OBJECT && !json_object_get(j, "biofilter")) {
 			/* a record: number it as stream readers do */
 			long index = c->records_seen++;
 			if (c->shard_k > 1 && (unsigned long)index % c->shard_k != c->shard_i) {
@@ -272,30 +214,27 @@ static int from_json(struct mpcat *c, const char *path, struct err *e)
 		}
 		/* packed aside first: a line no reader would take (nested too
 		 * deeply, too large) is refused here, not written */
-		msgpack_sbuffer sb;
-		msgpack_packer lp;
-		struct stream_scan sc = {0};
-		const char *why = "empty";
-		msgpack_sbuffer_init(&sb);
-		msgpack_packer_init(&lp, &sb, msgpack_sbuffer_write);
-		mpjson_pack(&lp, j);
+		pack_clear(&line);
+		if (rc == JSONL_OBJECT)
+			rc = jsonl_pack(&r, j, &line, &le);
 		json_decref(j);
-		if (stream_scan(&sc, (const unsigned char *)sb.data, sb.size, &why) != 1) {
+		if (rc < 0) {
+			*e = le;
+			break;
+		}
+		if (rc == JSONL_BAD) {
 			if (!c->quiet)
-				fprintf(stderr, "mpcat: %s: %s\n", where, why);
+				fprintf(stderr, "mpcat: %s\n", le.msg);
 			c->bad = 1;
-			msgpack_sbuffer_destroy(&sb);
 			continue;
 		}
-		stream_writer_write(&c->w, sb.data, sb.size);
-		msgpack_sbuffer_destroy(&sb);
+		stream_writer_write(&c->w, line.data, line.len);
 		if ((rc = stream_writer_flush(&c->w, 0, e)))
-			goto out;
+			break;
 	}
-out:
-	free(line);
-	gzclose(gz);
-	return rc;
+	pack_free(&line);
+	jsonl_reader_free(&r);
+	return rc < 0 ? rc : 0;
 }
 
 /* --msgpack: write header h (of r) and keep a copy of it, to compare the
@@ -333,11 +272,14 @@ static int emit_header(struct mpcat *c, struct stream_reader *r, struct err *e)
 			stream_writer_write(&c->w, "\n", 1);
 		return stream_writer_flush(&c->w, 0, e);
 	case MODE_MSGPACK:
-		if (c->header_done && msgpack_object_equal(*h, c->last.data))
-			return 0; /* streams concatenate: one header */
-		if (c->header_done && !(stream_header_sectioned(h) && stream_header_sectioned(&c->last.data)))
-			return err_set(e, ERR_INPUT, "%s: its header disagrees with that of %s", r->name,
-				       c->last_name);
+		if (c->header_done) {
+			int how = stream_header_follows(&c->last.data, h);
+			if (how == STREAM_HEADER_SAME)
+				return 0; /* streams concatenate: one header */
+			if (how == STREAM_HEADER_DISAGREES)
+				return err_set(e, ERR_INPUT, "%s: its header disagrees with that of %s", r->name,
+					       c->last_name);
+		}
 		c->header_done = 1; /* a first header, or a posterior stream's next section */
 		return write_header(c, r, h, e);
 	case MODE_TSV:
@@ -442,7 +384,6 @@ int main(int argc, char **argv)
 	msgpack_unpacked_init(&c.last);
 	msgpack_sbuffer_init(&c.last_bytes);
 	c.head = -1;
-	c.w.fd = -1;
 	if ((rc = parse_options(argc, argv, &c, &e))) {
 		cli_option_error("mpcat", "[--json|--tsv|--msgpack|--from-json] [options]", rc, &e);
 		goto end;

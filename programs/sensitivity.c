@@ -16,6 +16,7 @@
 #include "model.h"
 #include "monitor.h"
 #include "mpjson.h"
+#include "phases.h"
 #include "stream.h"
 #include "thetaloop.h"
 #include "trajectory.h"
@@ -202,48 +203,40 @@ static void pack_names(msgpack_packer *pk, const struct model *m, const int *idx
 {
 	msgpack_pack_array(pk, (size_t)n);
 	for (int i = 0; i < n; i++)
-		stream_pack_str(pk, m->names[idx[i]]);
+		pack_str(pk, m->names[idx[i]]);
 }
 
 static void pack_header(msgpack_packer *pk, const struct run *u)
 {
 	const struct model *m = &u->m;
 	const struct options *o = &u->o;
+	struct pack_map h;
 
-	stream_pack_header_start(pk, o->data ? "loglik" : "moments", 8);
-	stream_pack_str(pk, "program");
-	stream_pack_str(pk, "sensitivity");
-	stream_pack_str(pk, "version");
-	stream_pack_str(pk, BIOFILTER_VERSION);
-	stream_pack_str(pk, "parameters");
-	stream_pack_strs(pk, (const char *const *)m->names, m->n_theta);
-	stream_pack_str(pk, "model");
+	stream_header_begin(&h, pk, o->data ? "loglik" : "moments");
+	pack_kv_str(&h, "program", "sensitivity");
+	pack_kv_str(&h, "version", BIOFILTER_VERSION);
+	pack_key(&h, "parameters");
+	pack_strs(pk, (const char *const *)m->names, m->n_theta);
+	pack_key(&h, "model");
 	mpjson_pack(pk, m->json);
-	stream_pack_str(pk, "cov");
-	msgpack_pack_double(pk, o->cov);
-	stream_pack_str(pk, "aleatory");
+	pack_kv_double(&h, "cov", o->cov);
+	pack_key(&h, "aleatory");
 	pack_names(pk, m, u->aleatory, u->n_aleatory);
 	if (o->data) {
-		stream_pack_str(pk, "sigma_obs");
-		msgpack_pack_double(pk, sqrt(u->l->sigma2));
-		stream_pack_str(pk, "points");
-		msgpack_pack_int(pk, u->data.points);
+		pack_kv_double(&h, "sigma_obs", sqrt(u->l->sigma2));
+		pack_kv_long(&h, "points", u->data.points);
 	} else {
-		stream_pack_str(pk, "method");
-		stream_pack_str(pk, o->fd ? "fd" : "tsm");
-		stream_pack_str(pk, "jacobian");
-		if (o->jacobian)
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
+		pack_kv_str(&h, "method", o->fd ? "fd" : "tsm");
+		pack_kv_bool(&h, "jacobian", o->jacobian);
 	}
+	pack_map_end(&h);
 }
 
 static void pack_rows(msgpack_packer *pk, const double *x, int rows, int n)
 {
 	msgpack_pack_array(pk, (size_t)rows);
 	for (int r = 0; r < rows; r++)
-		stream_pack_numbers(pk, x + (size_t)r * n, (size_t)n);
+		pack_numbers(pk, x + (size_t)r * n, (size_t)n);
 }
 
 /* One moments record. */
@@ -253,21 +246,21 @@ static void moments(struct run *u, msgpack_packer *pk, const msgpack_object *id,
 	struct tsm *t = u->t;
 	struct solver_outcome o;
 	double sd[MODEL_MAX_THETA];
+	struct pack_map rec;
 
 	if (u->o.fd)
 		tsm_run_fd(t, theta, u->o.fd_step, u->save, u->n_save, u->states, u->dstate, u->work, &o);
 	else
 		tsm_run(t, theta, u->save, u->n_save, u->states, u->dstate, &o);
-	msgpack_pack_map(pk, o.status == SOLVER_OK ? 8 + u->o.jacobian : 4);
-	stream_pack_str(pk, "id");
-	msgpack_pack_object(pk, *id);
-	stream_pack_str(pk, "theta");
-	stream_pack_numbers(pk, theta, (size_t)m->n_theta);
-	trajectory_pack_status(pk, &o);
-	stream_pack_str(pk, "newton_iterations");
-	msgpack_pack_int64(pk, o.newton_iterations);
-	if (o.status != SOLVER_OK)
+	pack_map_begin(&rec, pk);
+	pack_kv_object(&rec, "id", id);
+	pack_kv_numbers(&rec, "theta", theta, (size_t)m->n_theta);
+	trajectory_pack_status(&rec, &o);
+	pack_kv_long(&rec, "newton_iterations", o.newton_iterations);
+	if (o.status != SOLVER_OK) {
+		pack_map_end(&rec);
 		return;
+	}
 	/* the columns are the aleatory parameters, or all with --jacobian */
 	for (int c = 0, a = 0; c < t->P; c++) {
 		int p = t->param[c];
@@ -276,18 +269,19 @@ static void moments(struct run *u, msgpack_packer *pk, const msgpack_object *id,
 		sd[c] = a < u->n_aleatory && u->aleatory[a] == p ? u->o.cov * theta[p] : 0.0;
 	}
 	tsm_phibar_moments(t, u->states, u->dstate, u->n_save, sd, u->mean, u->var);
-	trajectory_pack_steps(pk, m, u->save, u->n_save);
-	stream_pack_str(pk, "mean");
+	trajectory_pack_steps(&rec, m, u->save, u->n_save);
+	pack_key(&rec, "mean");
 	pack_rows(pk, u->mean, u->n_save, m->species);
-	stream_pack_str(pk, "var");
+	pack_key(&rec, "var");
 	pack_rows(pk, u->var, u->n_save, m->species);
 	if (u->o.jacobian) {
 		const int d = t->d, P = t->P;
-		stream_pack_str(pk, "dstate_dtheta");
+		pack_key(&rec, "dstate_dtheta");
 		msgpack_pack_array(pk, (size_t)u->n_save);
 		for (int r = 0; r < u->n_save; r++)
 			pack_rows(pk, u->dstate + (size_t)r * d * P, d, P);
 	}
+	pack_map_end(&rec);
 }
 
 /* One loglik record. */
@@ -298,6 +292,7 @@ static void loglik(struct run *u, msgpack_packer *pk, const msgpack_object *id, 
 	const msgpack_object *f = stream_map_get(rec, "loglik_floor");
 	double floor = -INFINITY;
 	char why[256];
+	struct pack_map m;
 
 	/* a TMCMC stage's early rejection: below the floor, -inf will do */
 	if (f && (stream_object_number(f, &floor) || isnan(floor)))
@@ -305,15 +300,12 @@ static void loglik(struct run *u, msgpack_packer *pk, const msgpack_object *id, 
 	likelihood_eval_floor(u->l, theta, floor, &res);
 	meter_count(u->mp, METER_EVALUATIONS, 1);
 	likelihood_status_string(u->l, &res, why, sizeof why);
-	msgpack_pack_map(pk, 4);
-	stream_pack_str(pk, "id");
-	msgpack_pack_object(pk, *id);
-	stream_pack_str(pk, "loglik");
-	msgpack_pack_double(pk, res.loglik);
-	stream_pack_str(pk, "status");
-	stream_pack_str(pk, why);
-	stream_pack_str(pk, "newton_iterations");
-	msgpack_pack_int64(pk, res.solver.newton_iterations);
+	pack_map_begin(&m, pk);
+	pack_kv_object(&m, "id", id);
+	pack_kv_double(&m, "loglik", res.loglik);
+	pack_kv_str(&m, "status", why);
+	pack_kv_long(&m, "newton_iterations", res.solver.newton_iterations);
+	pack_map_end(&m);
 }
 
 static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, const double *theta,
@@ -330,22 +322,21 @@ static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, cons
 static void answer_bad(void *ctx, msgpack_packer *pk, const msgpack_object *id, const char *why)
 {
 	const struct run *u = ctx;
+	struct pack_map m;
 
-	if (!u->o.data) {
-		trajectory_pack_bad(pk, id, why, 0);
-		return;
+	pack_map_begin(&m, pk);
+	trajectory_pack_bad(&m, id, why);
+	if (u->o.data) {
+		/* a likelihood consumer matches by id: answer with -inf */
+		pack_kv_double(&m, "loglik", -INFINITY);
+		pack_kv_long(&m, "newton_iterations", 0);
 	}
-	/* a likelihood consumer matches by id: answer with -inf */
-	trajectory_pack_bad(pk, id, why, 2);
-	stream_pack_str(pk, "loglik");
-	msgpack_pack_double(pk, -INFINITY);
-	stream_pack_str(pk, "newton_iterations");
-	msgpack_pack_int(pk, 0);
+	pack_map_end(&m);
 }
 
 static int process(struct run *u, struct err *e)
 {
-	const struct thetaloop_loop l = {"sensitivity", "thetas", &u->map, u->o.quiet, u->o.progress, answer,
+	const struct thetaloop l = {"sensitivity", "thetas", &u->map, u->o.quiet, u->o.progress, answer,
 				      answer_bad, u, u->mp, u->o.stats ? &u->monitor : NULL};
 
 	if (u->t)
@@ -427,7 +418,7 @@ static int run_all(struct run *u, struct err *e)
 		return rc;
 	if (u->o.stats)
 		monitor_done(&u->monitor);
-	return u->o.phases ? meter_write(&u->meter, 1, u->o.phases, "sensitivity", NULL, e) : 0;
+	return u->o.phases ? phases_write(&u->meter, 1, u->o.phases, "sensitivity", NULL, e) : 0;
 }
 
 int main(int argc, char **argv)
@@ -438,7 +429,6 @@ int main(int argc, char **argv)
 
 	cli_init();
 	memset(&u, 0, sizeof u);
-	u.w.fd = -1;
 	meter_init(&u.meter);
 	if ((rc = parse_options(argc, argv, &u.o, &e))) {
 		cli_option_error("sensitivity", "-m MODEL.json [options]", rc, &e);

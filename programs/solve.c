@@ -14,6 +14,7 @@
 #include "model.h"
 #include "monitor.h"
 #include "mpjson.h"
+#include "phases.h"
 #include "rng.h"
 #include "solver.h"
 #include "stream.h"
@@ -171,31 +172,25 @@ static int save_steps(const struct options *o, const struct model *m, int **save
 
 static void pack_header(msgpack_packer *pk, const struct options *o, const struct model *m)
 {
-	stream_pack_header_start(pk, o->observe ? "data" : "trajectory", o->observe ? 8 : 5);
-	stream_pack_str(pk, "program");
-	stream_pack_str(pk, "solve");
-	stream_pack_str(pk, "version");
-	stream_pack_str(pk, BIOFILTER_VERSION);
-	stream_pack_str(pk, "parameters");
-	stream_pack_strs(pk, (const char *const *)m->names, m->n_theta);
-	stream_pack_str(pk, "model");
+	struct pack_map h;
+
+	stream_header_begin(&h, pk, o->observe ? "data" : "trajectory");
+	pack_kv_str(&h, "program", "solve");
+	pack_kv_str(&h, "version", BIOFILTER_VERSION);
+	pack_key(&h, "parameters");
+	pack_strs(pk, (const char *const *)m->names, m->n_theta);
+	pack_key(&h, "model");
 	mpjson_pack(pk, m->json);
 	if (o->observe) {
-		stream_pack_str(pk, "points");
-		msgpack_pack_int64(pk, o->observe);
-		stream_pack_str(pk, "noise");
-		msgpack_pack_double(pk, o->noise);
-		stream_pack_str(pk, "seed");
+		pack_kv_long(&h, "points", o->observe);
+		pack_kv_double(&h, "noise", o->noise);
+		pack_key(&h, "seed");
 		msgpack_pack_int64(pk, o->seed);
-		stream_pack_str(pk, "aleatory");
-		msgpack_pack_double(pk, o->aleatory);
+		pack_kv_double(&h, "aleatory", o->aleatory);
 	} else {
-		stream_pack_str(pk, "observables");
-		if (o->observables)
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
+		pack_kv_bool(&h, "observables", o->observables);
 	}
+	pack_map_end(&h);
 }
 
 static uint64_t id_key(uint64_t seed, const msgpack_object *id)
@@ -249,13 +244,17 @@ static void answer(void *ctx, msgpack_packer *pk, const msgpack_object *id, cons
 
 static void answer_bad(void *ctx, msgpack_packer *pk, const msgpack_object *id, const char *why)
 {
+	struct pack_map m;
+
 	(void)ctx;
-	trajectory_pack_bad(pk, id, why, 0);
+	pack_map_begin(&m, pk);
+	trajectory_pack_bad(&m, id, why);
+	pack_map_end(&m);
 }
 
 static int process(struct run *u, struct err *e)
 {
-	const struct thetaloop_loop l = {"solve", "trajectories", &u->map, u->o.quiet, u->o.progress, answer,
+	const struct thetaloop l = {"solve", "trajectories", &u->map, u->o.quiet, u->o.progress, answer,
 				      answer_bad, u, u->mp, u->o.stats ? &u->monitor : NULL};
 
 	u->r.meter = u->w.meter = u->mp;
@@ -272,7 +271,6 @@ int main(int argc, char **argv)
 
 	cli_init();
 	memset(&u, 0, sizeof u);
-	u.w.fd = -1;
 	meter_init(&u.meter);
 	if ((rc = parse_options(argc, argv, &u.o, &e))) {
 		cli_option_error("solve", "-m MODEL.json [options]", rc, &e);
@@ -297,7 +295,7 @@ int main(int argc, char **argv)
 	if (u.o.stats)
 		monitor_done(&u.monitor);
 	if (u.o.phases)
-		rc = meter_write(&u.meter, 1, u.o.phases, "solve", NULL, &e);
+		rc = phases_write(&u.meter, 1, u.o.phases, "solve", NULL, &e);
 done:
 	if (rc)
 		fprintf(stderr, "solve: %s\n", e.msg);

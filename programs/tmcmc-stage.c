@@ -16,9 +16,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "evalcmd.h"
+#include "phases.h"
 #include "population.h"
 #include "prior.h"
+#include "progress.h"
 #include "stream.h"
 #include "tmcmc.h"
 
@@ -239,7 +242,7 @@ static int write_population(struct run *u, const struct population *p, const str
 	if ((rc = stream_writer_open(&u->w, u->o.out, u->o.compress, e)))
 		return rc;
 	u->w.meter = u->mp;
-	if ((rc = population_write(p, &u->prior, s, &u->w, e)))
+	if ((rc = tmcmc_write_population(p, &u->prior, s, &u->w, e)))
 		return rc;
 	return stream_writer_commit(&u->w, e);
 }
@@ -256,7 +259,7 @@ static int run_init(struct run *u, struct err *e)
 /* The evaluator command, with a progress meter counting likelihoods. */
 struct metered {
 	struct evalcmd ec;
-	struct cli_progress p;
+	struct progress p;
 	struct meter *meter;
 };
 
@@ -267,7 +270,7 @@ static int metered_eval(void *ctx, const int *ids, const double *theta, const do
 	uint64_t t0 = meter_begin(m->meter);
 	int rc = evalcmd_eval(&m->ec, ids, theta, floor, n, d, loglik, e);
 	meter_lap(m->meter, METER_EVALUATOR, t0);
-	cli_progress_add(&m->p, n, "tmcmc-stage", "likelihoods");
+	progress_add(&m->p, n, "tmcmc-stage", "likelihoods");
 	return rc;
 }
 
@@ -276,8 +279,7 @@ static int run_stage(struct run *u, struct err *e)
 	struct metered m;
 	struct evalcmd *ec = &m.ec;
 	struct tmcmc_evaluator ev = {metered_eval, &m, u->mp};
-	long missing = 0;
-	double t0 = cli_now();
+	double t0 = clock_now();
 	int rc;
 
 	if ((rc = population_read(&u->in, &u->prior, u->o.in, e)))
@@ -287,18 +289,16 @@ static int run_stage(struct run *u, struct err *e)
 			       u->o.in ? u->o.in : "<stdin>");
 	evalcmd_init(ec, u->o.eval, (const char *const *)u->prior.names, u->prior.n);
 	ec->timeout = u->o.eval_timeout;
-	cli_progress_init(&m.p, u->o.progress, u->o.quiet);
+	progress_init(&m.p, u->o.progress, u->o.quiet);
 	m.meter = u->mp;
-	if ((rc = tmcmc_evaluate_missing(&u->in, &ev, &missing, e)) ||
-	    (rc = tmcmc_stage(&u->in, &u->prior, &u->o.s, &ev, &u->out, e)))
+	if ((rc = tmcmc_advance(&u->in, &u->prior, &u->o.s, &ev, &u->out, e)))
 		return rc;
-	cli_progress_done(&m.p, "tmcmc-stage", "likelihoods");
-	u->out.evaluations += missing;
+	progress_done(&m.p, "tmcmc-stage", "likelihoods");
 	if ((rc = write_population(u, &u->out, &u->o.s, e)))
 		return rc;
 	if (u->o.verbose && !u->o.quiet) {
 		const struct population *p = &u->out;
-		double total = cli_now() - t0;
+		double total = clock_now() - t0;
 		fprintf(stderr,
 			"tmcmc-stage: stage %ld: beta %.6g (dbeta %.3g), ess %.1f, acceptance %.3f, scale %.3g, "
 			"%ld steps, %ld evaluations, log_evidence %.6g; %.3f s, of which evaluator %.3f s, "
@@ -313,13 +313,14 @@ static int run_stage(struct run *u, struct err *e)
 static int write_phases(struct run *u, struct err *e)
 {
 	const struct population *p = &u->out;
-	json_t *x = json_pack("{s:I,s:f,s:f,s:I}", "stage", (json_int_t)p->stage, "beta", p->beta, "acceptance",
-			      u->o.init ? 0.0 : p->acceptance, "chain_steps", (json_int_t)p->chain_steps);
-	if (!x)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	int rc = meter_write(&u->meter, 1, u->o.phases, "tmcmc-stage", x, e);
-	json_decref(x);
-	return rc;
+	struct phases_shape s;
+
+	phases_shape_init(&s);
+	s.stage = p->stage;
+	s.beta = p->beta;
+	s.acceptance = u->o.init ? 0.0 : p->acceptance;
+	s.chain_steps = p->chain_steps;
+	return phases_write(&u->meter, 1, u->o.phases, "tmcmc-stage", &s, e);
 }
 
 int main(int argc, char **argv)
@@ -330,7 +331,6 @@ int main(int argc, char **argv)
 
 	cli_init();
 	memset(&u, 0, sizeof u);
-	u.w.fd = -1;
 	meter_init(&u.meter);
 	if ((rc = parse_options(argc, argv, &u.o, &e))) {
 		cli_option_error("tmcmc-stage", synopsis, rc, &e);

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "calibration.h"
-#include "cli.h"
+#include "clock.h"
 #include "aif/world.h"
 #include "aif/episodes.h"
 #include "aif/genmodel.h"
@@ -25,6 +25,7 @@
 #include "meter.h"
 #include "mixture.h"
 #include "mpjson.h"
+#include "phases.h"
 #include "plan.h"
 #include "population.h"
 #include "prior.h"
@@ -208,12 +209,11 @@ static int write_thetas(const char *path, const double *theta, int n, long count
 	struct stream_writer w;
 	int rc = stream_writer_open(&w, path, 0, e);
 	for (long i = 0; !rc && i < count; i++) {
-		msgpack_packer *pk = stream_writer_packer(&w);
-		msgpack_pack_map(pk, 2);
-		stream_pack_str(pk, "id");
-		msgpack_pack_int64(pk, i);
-		stream_pack_str(pk, "theta");
-		stream_pack_numbers(pk, theta + i * n, (size_t)n);
+		struct pack_map m;
+		pack_map_begin(&m, stream_writer_packer(&w));
+		pack_kv_long(&m, "id", i);
+		pack_kv_numbers(&m, "theta", theta + i * n, (size_t)n);
+		pack_map_end(&m);
 		rc = stream_writer_flush(&w, 0, e);
 	}
 	if (!rc)
@@ -362,78 +362,27 @@ static int random_agent(const struct bench *b, const struct agent_size *a, const
 	return run(b, &c, &r, e);
 }
 
-/* ---- the programs' own measurements (--phases) ---- */
+/* ---- the programs' own measurements (--phases, phases.h) ---- */
 
-static int load_phases(const char *path, json_t **out, struct err *e)
-{
-	int rc = mpjson_load_file(path, "a --phases file", out, e);
-	if (!rc && !json_is_object(json_object_get(*out, "phases"))) {
-		json_decref(*out);
-		return err_set(e, ERR_RUNTIME, "%s: no 'phases'", path);
-	}
-	return rc;
-}
-
-static long counter(const json_t *ph, const char *name)
-{
-	return (long)json_integer_value(json_object_get(json_object_get(ph, "counters"), name));
-}
-
-static double phase_seconds(const json_t *ph, const char *name)
-{
-	return json_number_value(json_object_get(json_object_get(json_object_get(ph, "phases"), name), "seconds"));
-}
-
-/* Add src's phases and counters to acc (the stages of a TMCMC run). */
-static void phases_add(json_t *acc, const json_t *src)
-{
-	const char *k;
-	json_t *v;
-	json_t *ap = json_object_get(acc, "phases"), *ac = json_object_get(acc, "counters");
-
-	json_object_foreach((json_t *)json_object_get(src, "phases"), k, v) {
-		json_t *a = json_object_get(ap, k);
-		if (!a) {
-			json_object_set_new(ap, k, json_deep_copy(v));
-			continue;
-		}
-		json_object_set_new(a, "seconds",
-				    json_real(json_number_value(json_object_get(a, "seconds")) +
-					      json_number_value(json_object_get(v, "seconds"))));
-		json_object_set_new(a, "laps",
-				    json_integer(json_integer_value(json_object_get(a, "laps")) +
-						 json_integer_value(json_object_get(v, "laps"))));
-	}
-	json_object_foreach((json_t *)json_object_get(src, "counters"), k, v) {
-		json_object_set_new(ac, k, json_integer(json_integer_value(json_object_get(ac, k)) + json_integer_value(v)));
-	}
-	static const char *const sums[] = {"wall_seconds", "timer_seconds"};
-	for (int i = 0; i < 2; i++)
-		json_object_set_new(acc, sums[i],
-				    json_real(json_number_value(json_object_get(acc, sums[i])) +
-					      json_number_value(json_object_get(src, sums[i]))));
-}
-
-/* The report's phases of a --phases file: seconds, share of the run's
- * thread time (wall times threads: the phases of several threads add),
- * laps; "timers" the timers' own reads, "other" the rest (start-up,
+/* The report's phases of a --phases document: seconds, share of the
+ * run's thread time (wall times threads: the phases of several threads
+ * add), laps; "timers" the timers' own reads, "other" the rest (start-up,
  * packing records, threads waiting). */
-static json_t *phase_shares(const json_t *ph)
+static json_t *phase_shares(const struct phases *ph)
 {
-	const json_t *th = json_object_get(ph, "threads");
-	const double wall = json_number_value(json_object_get(ph, "wall_seconds")) *
-			    (json_is_integer(th) && json_integer_value(th) > 1 ? (double)json_integer_value(th) : 1.0);
-	const double timers = json_number_value(json_object_get(ph, "timer_seconds"));
+	const double wall = ph->wall_seconds * (ph->shape.threads > 1 ? (double)ph->shape.threads : 1.0);
+	const double timers = ph->timer_seconds;
 	json_t *out = json_object();
-	const char *k;
-	json_t *v;
 	double sum = timers;
 
-	json_object_foreach((json_t *)json_object_get(ph, "phases"), k, v) {
-		double s = json_number_value(json_object_get(v, "seconds"));
+	for (int p = 0; p < METER_PHASES; p++) {
+		if (!ph->laps[p])
+			continue;
+		double s = ph->seconds[p];
 		sum += s;
-		json_object_set_new(out, k, json_pack("{s:f,s:f,s:I}", "seconds", s, "share", wall > 0 ? s / wall : 0.0,
-						      "laps", json_integer_value(json_object_get(v, "laps"))));
+		json_object_set_new(out, meter_phase_name(p),
+				    json_pack("{s:f,s:f,s:I}", "seconds", s, "share", wall > 0 ? s / wall : 0.0, "laps",
+					      (json_int_t)ph->laps[p]));
 	}
 	json_object_set_new(out, "timers",
 			    json_pack("{s:f,s:f,s:I}", "seconds", timers, "share", wall > 0 ? timers / wall : 0.0, "laps",
@@ -445,30 +394,47 @@ static json_t *phase_shares(const json_t *ph)
 	return out;
 }
 
+/* The counters as the report keeps them: {name: n}. */
+static json_t *counters(const struct phases *ph)
+{
+	json_t *c = json_object();
+	for (int k = 0; k < METER_COUNTERS; k++)
+		json_object_set_new(c, meter_counter_name(k), json_integer(ph->count[k]));
+	return c;
+}
+
+/* An agent step's in-program time: infer_states, infer_policies, the
+ * action and learning. */
+static double step_seconds(const struct phases *ph)
+{
+	long steps = ph->count[METER_AGENT_STEPS];
+	return steps > 0 ? (ph->seconds[METER_STATES] + ph->seconds[METER_POLICIES] + ph->seconds[METER_ACTION] +
+			    ph->seconds[METER_LEARNING]) /
+				   (double)steps
+			 : NAN;
+}
+
 /* What a user asks of a result, from the counters and phases. */
-static json_t *figures(const json_t *ph)
+static json_t *figures(const struct phases *ph)
 {
 	json_t *f = json_object();
-	long steps = counter(ph, "steps"), agent = counter(ph, "agent_steps");
+	long steps = ph->count[METER_STEPS], stages = ph->count[METER_STAGES];
 
 	if (steps > 0)
-		json_object_set_new(f, "newton_per_step", json_real((double)counter(ph, "newton_iterations") / steps));
-	if (counter(ph, "stages") > 0) {
+		json_object_set_new(f, "newton_per_step", json_real((double)ph->count[METER_NEWTON] / steps));
+	if (stages > 0) {
 		/* the sampler's own work against the likelihoods' */
-		json_object_set_new(f, "stages", json_integer(counter(ph, "stages")));
-		json_object_set_new(f, "sampler_seconds", json_real(phase_seconds(ph, "sampler")));
-		if (json_object_get(json_object_get(ph, "phases"), "evaluator"))
-			json_object_set_new(f, "evaluator_seconds", json_real(phase_seconds(ph, "evaluator")));
+		json_object_set_new(f, "stages", json_integer(stages));
+		json_object_set_new(f, "sampler_seconds", json_real(ph->seconds[METER_SAMPLER]));
+		if (ph->laps[METER_EVALUATOR])
+			json_object_set_new(f, "evaluator_seconds", json_real(ph->seconds[METER_EVALUATOR]));
 	}
-	if (agent > 0)
-		json_object_set_new(f, "step_seconds",
-				    json_real((phase_seconds(ph, "states") + phase_seconds(ph, "policies") +
-					       phase_seconds(ph, "action") + phase_seconds(ph, "learning")) /
-					      (double)agent));
-	if (json_object_get(ph, "levels"))
-		json_object_set(f, "levels", json_object_get(ph, "levels"));
-	if (json_object_get(ph, "policies"))
-		json_object_set(f, "policies", json_object_get(ph, "policies"));
+	if (ph->count[METER_AGENT_STEPS] > 0)
+		json_object_set_new(f, "step_seconds", json_real(step_seconds(ph)));
+	if (ph->shape.levels >= 0)
+		json_object_set_new(f, "levels", json_integer(ph->shape.levels));
+	if (ph->shape.policies >= 0)
+		json_object_set_new(f, "policies", json_integer(ph->shape.policies));
 	return f;
 }
 
@@ -477,8 +443,8 @@ static json_t *figures(const json_t *ph)
 struct job {
 	const char *name, *component, *unit;
 	struct cmd c;
-	long items;                 /* units of work per run; 0: counter items_from */
-	const char *items_from;
+	long items;                 /* units of work per run; 0: the counter items_from */
+	enum meter_counter items_from;
 };
 
 /* The command warmup + repeat times: the timed runs' min, median and max
@@ -504,8 +470,8 @@ static int timed_runs(struct bench *b, struct cmd *c, struct measure_stats *st, 
 	return 0;
 }
 
-/* One run with --phases; *ph gets the file's object. */
-static int phases_run(struct bench *b, struct cmd *c, json_t **ph, struct err *e)
+/* One run with --phases; *ph gets the program's document. */
+static int phases_run(struct bench *b, struct cmd *c, struct phases *ph, struct err *e)
 {
 	struct measure_run r;
 	char path[4200];
@@ -516,25 +482,24 @@ static int phases_run(struct bench *b, struct cmd *c, json_t **ph, struct err *e
 	cmd_arg(c, "%s", path);
 	rc = run(b, c, &r, e);
 	c->argv[c->argc -= 2] = NULL;
-	return rc ? rc : load_phases(path, ph, e);
+	return rc ? rc : phases_load(ph, path, e);
 }
 
 /* The timed runs, then one with --phases; *ph gets the program's
- * --phases object (the caller's). */
-static int time_job(struct bench *b, struct job *j, struct measure_stats *st, long *peak, json_t **ph,
+ * --phases document. */
+static int time_job(struct bench *b, struct job *j, struct measure_stats *st, long *peak, struct phases *ph,
 		    struct err *e)
 {
 	int rc;
 
-	*ph = NULL;
 	return (rc = timed_runs(b, &j->c, st, peak, e)) ? rc : phases_run(b, &j->c, ph, e);
 }
 
-static int add_result(struct bench *b, struct job *j, const struct measure_stats *st, long peak, json_t *ph,
-		      struct err *e)
+static int add_result(struct bench *b, struct job *j, const struct measure_stats *st, long peak,
+		      const struct phases *ph, struct err *e)
 {
 	char line[1024], med[32];
-	long items = j->items ? j->items : counter(ph, j->items_from);
+	long items = j->items ? j->items : ph->count[j->items_from];
 
 	measure_command_line(j->c.argv, line, sizeof line);
 	if (items <= 0)
@@ -542,10 +507,10 @@ static int add_result(struct bench *b, struct job *j, const struct measure_stats
 	struct report_result x = {j->name, j->component, line,
 				  j->unit, items,
 				  b->o.repeat, *st,
-				  peak,	   json_deep_copy(json_object_get(ph, "counters")),
+				  peak,	   counters(ph),
 				  figures(ph), phase_shares(ph),
-				  json_number_value(json_object_get(ph, "wall_seconds"))};
-	cli_format_seconds(med, sizeof med, st->median);
+				  ph->wall_seconds};
+	clock_format_seconds(med, sizeof med, st->median);
 	progress(b, "%s: median %s for %ld %s", j->name, med, items, j->unit);
 	return report_add_result(b->report, &x, e);
 }
@@ -554,11 +519,10 @@ static int job(struct bench *b, struct job *j, struct err *e)
 {
 	struct measure_stats st;
 	long peak;
-	json_t *ph;
+	struct phases ph;
 	int rc = time_job(b, j, &st, &peak, &ph, e);
 	if (!rc)
-		rc = add_result(b, j, &st, peak, ph, e);
-	json_decref(ph);
+		rc = add_result(b, j, &st, peak, &ph, e);
 	return rc;
 }
 
@@ -583,7 +547,7 @@ static int component_solve(struct bench *b, int likelihood, struct err *e)
 		return rc;
 	for (int m = 0; m < 3; m++) {
 		struct job j = {NULL, likelihood ? "sensitivity" : "solve", likelihood ? "evaluations" : "trajectories",
-				{{0}, 0, {0}, 0}, case2_thetas(b), NULL};
+				{{0}, 0, {0}, 0}, case2_thetas(b), METER_RECORDS};
 		char name[64], th[64], model[4200];
 		snprintf(name, sizeof name, "%s %s", j.component, case2_models[m]);
 		snprintf(th, sizeof th, "%s.theta.mpk", case2_models[m]);
@@ -610,7 +574,7 @@ static int component_solve(struct bench *b, int likelihood, struct err *e)
 
 /* A whole TMCMC run of the analytic problem through tmcmc-stage: init,
  * then stages until beta = 1. *acc gets the stages' --phases summed. */
-static int tmcmc_run(struct bench *b, int n, double *seconds, long *peak, json_t **acc, struct err *e)
+static int tmcmc_run(struct bench *b, int n, double *seconds, long *peak, struct phases *acc, struct err *e)
 {
 	char prior[4200], spec[4200], ph[4200], eval[9000], pop[2][4200];
 	struct cmd c;
@@ -625,9 +589,7 @@ static int tmcmc_run(struct bench *b, int n, double *seconds, long *peak, json_t
 	snprintf(eval, sizeof eval, "'%s/analytic-loglik' -q --prior '%s' '%s'", b->o.bin, prior, spec);
 	*seconds = 0;
 	*peak = 0;
-	*acc = json_pack("{s:f,s:{},s:{}}", "wall_seconds", 0.0, "phases", "counters");
-	if (!*acc)
-		return err_set(e, ERR_NOMEM, "out of memory");
+	phases_init(acc);
 	cmd_prog(&c, b, "tmcmc-stage");
 	cmd_arg(&c, "--init");
 	cmd_arg(&c, "--prior");
@@ -642,7 +604,7 @@ static int tmcmc_run(struct bench *b, int n, double *seconds, long *peak, json_t
 		return rc;
 	*seconds += r.seconds;
 	for (int stage = 0;; stage++) {
-		json_t *x;
+		struct phases x;
 		if (stage > 1000)
 			return err_set(e, ERR_RUNTIME, "the analytic TMCMC run did not reach beta = 1");
 		cmd_prog(&c, b, "tmcmc-stage");
@@ -655,14 +617,12 @@ static int tmcmc_run(struct bench *b, int n, double *seconds, long *peak, json_t
 		cmd_arg(&c, "%s", pop[(stage + 1) % 2]);
 		cmd_arg(&c, "--phases");
 		cmd_arg(&c, "%s", ph);
-		if ((rc = run(b, &c, &r, e)) || (rc = load_phases(ph, &x, e)))
+		if ((rc = run(b, &c, &r, e)) || (rc = phases_load(&x, ph, e)))
 			return rc;
 		*seconds += r.seconds;
 		*peak = r.peak_rss_kib > *peak ? r.peak_rss_kib : *peak;
-		phases_add(*acc, x);
-		double beta = json_number_value(json_object_get(x, "beta"));
-		json_decref(x);
-		if (beta >= 1)
+		phases_add(acc, &x);
+		if (x.shape.beta >= 1)
 			return 0;
 	}
 }
@@ -673,13 +633,12 @@ static int component_tmcmc(struct bench *b, struct err *e)
 	double t[64];
 	const int reps = b->o.repeat < 64 ? b->o.repeat : 64;
 	long peak = 0, pk;
-	json_t *acc = NULL;
+	struct phases acc;
 	struct measure_stats st;
 	int rc = 0;
 
 	for (int i = 0; !rc && i < b->o.warmup + reps; i++) {
 		double s;
-		json_decref(acc);
 		if ((rc = tmcmc_run(b, n, &s, &pk, &acc, e)))
 			break;
 		if (i >= b->o.warmup) {
@@ -688,16 +647,15 @@ static int component_tmcmc(struct bench *b, struct err *e)
 		}
 	}
 	if (!rc) {
-		struct job j = {"tmcmc gauss5", "tmcmc", "evaluations", {{0}, 0, {0}, 0}, 0, "evaluations"};
+		struct job j = {"tmcmc gauss5", "tmcmc", "evaluations", {{0}, 0, {0}, 0}, 0, METER_EVALUATIONS};
 		cmd_prog(&j.c, b, "tmcmc-stage");
 		cmd_arg(&j.c, "--eval");
 		cmd_arg(&j.c, "analytic-loglik gauss5.json");
 		cmd_arg(&j.c, "-N");
 		cmd_arg(&j.c, "%d", n);
 		measure_stats(t, reps, &st);
-		rc = add_result(b, &j, &st, peak, acc, e);
+		rc = add_result(b, &j, &st, peak, &acc, e);
 	}
-	json_decref(acc);
 	return rc;
 }
 
@@ -714,7 +672,7 @@ static void infer_cmd(struct bench *b, struct cmd *c, int threads)
 
 static int component_infer(struct bench *b, struct err *e)
 {
-	struct job j = {"infer case2 quick", "infer", "evaluations", {{0}, 0, {0}, 0}, 0, "evaluations"};
+	struct job j = {"infer case2 quick", "infer", "evaluations", {{0}, 0, {0}, 0}, 0, METER_EVALUATIONS};
 	int rc;
 
 	if ((rc = prepare_plan(b, b->o.quick, e)))
@@ -749,7 +707,7 @@ static int component_agent(struct bench *b, struct err *e)
 		snprintf(model, sizeof model, "%s/agent-%zu.json", b->tmp, k);
 		if ((rc = random_agent(b, a, model, e)))
 			return rc;
-		struct job j = {name, "agent", "steps", {{0}, 0, {0}, 0}, steps, NULL};
+		struct job j = {name, "agent", "steps", {{0}, 0, {0}, 0}, steps, METER_AGENT_STEPS};
 		agent_cmd(b, &j.c, model, steps);
 		if ((rc = job(b, &j, e)))
 			return rc;
@@ -809,12 +767,11 @@ static int solve_and_tsm(struct bench *b, const char *model, int steps, const ch
 			return rc;
 		*out[p] = 1e3 * st.median / (double)count;
 		if (p == 0) {
-			json_t *ph;
+			struct phases ph;
 			if ((rc = phases_run(b, &c, &ph, e)))
 				return rc;
-			long steps_done = counter(ph, "steps");
-			*newton = steps_done > 0 ? (double)counter(ph, "newton_iterations") / steps_done : NAN;
-			json_decref(ph);
+			long steps_done = ph.count[METER_STEPS];
+			*newton = steps_done > 0 ? (double)ph.count[METER_NEWTON] / steps_done : NAN;
 		}
 	}
 	return 0;
@@ -929,25 +886,23 @@ static int sweep_samples(struct bench *b, struct err *e)
 	for (int i = 0; !rc && i < count; i++) {
 		double t[64], *row = cells + i * 7;
 		long peak;
-		json_t *acc = NULL;
+		struct phases acc;
 		struct measure_stats st;
 		progress(b, "sweep samples: %d", ns[i]);
 		for (int k = 0; !rc && k < reps; k++) {
-			json_decref(acc);
 			rc = tmcmc_run(b, ns[i], &t[k], &peak, &acc, e);
 		}
 		if (!rc) {
 			measure_stats(t, reps, &st);
-			long ev = counter(acc, "evaluations");
+			long ev = acc.count[METER_EVALUATIONS];
 			row[0] = ns[i];
-			row[1] = (double)counter(acc, "stages");
+			row[1] = (double)acc.count[METER_STAGES];
 			row[2] = (double)ev;
 			row[3] = st.median;
-			row[4] = phase_seconds(acc, "sampler");
-			row[5] = phase_seconds(acc, "evaluator");
+			row[4] = acc.seconds[METER_SAMPLER];
+			row[5] = acc.seconds[METER_EVALUATOR];
 			row[6] = ev > 0 ? 1e6 * row[4] / (double)ev : NAN;
 		}
-		json_decref(acc);
 	}
 	return rc ? rc
 		  : report_add_sweep(b->report, "samples",
@@ -1011,7 +966,7 @@ static int sweep_agent(struct bench *b, struct err *e)
 		struct cmd c;
 		double st[64];
 		const int reps = b->o.repeat < 64 ? b->o.repeat : 64;
-		json_t *ph = NULL;
+		struct phases ph;
 		if (k % 12 == 0 || k >= GRID)
 			progress(b, "sweep agent: states %d, policy_len %d", a.states, a.policy_len);
 		if ((rc = random_agent(b, &a, model, e)))
@@ -1019,12 +974,8 @@ static int sweep_agent(struct bench *b, struct err *e)
 		agent_cmd(b, &c, model, a.steps);
 		/* the in-program step time, median over the repetitions */
 		for (int i = 0; !rc && i < reps; i++) {
-			json_decref(ph);
-			if (!(rc = phases_run(b, &c, &ph, e))) {
-				json_t *f = figures(ph);
-				st[i] = json_number_value(json_object_get(f, "step_seconds"));
-				json_decref(f);
-			}
+			if (!(rc = phases_run(b, &c, &ph, e)))
+				st[i] = step_seconds(&ph);
 		}
 		if (!rc) {
 			struct measure_stats s;
@@ -1034,11 +985,10 @@ static int sweep_agent(struct bench *b, struct err *e)
 			x[1] = a.obs;
 			x[2] = a.controls;
 			x[3] = a.policy_len;
-			x[4] = (double)json_integer_value(json_object_get(ph, "policies"));
+			x[4] = (double)ph.shape.policies;
 			x[5] = 1e6 * s.median;
 			x[6] = 1 / s.median;
 		}
-		json_decref(ph);
 	}
 	return rc ? rc
 		  : report_add_sweep(b->report, "agent",
@@ -1141,7 +1091,6 @@ static int leak_tmcmc(struct bench *b, struct err *e)
 	struct mixture a;
 	struct population cur, next;
 	struct tmcmc_settings s;
-	long missing = 0;
 	int rc;
 
 	memset(&pr, 0, sizeof pr);
@@ -1155,10 +1104,9 @@ static int leak_tmcmc(struct bench *b, struct err *e)
 	if ((rc = prior_load(&pr, path, e)))
 		return rc;
 	example_path(b, path, sizeof path, "tmcmc/gauss5.json");
-	if (!(rc = mixture_load(&a, path, e)) && !(rc = tmcmc_init(&cur, &pr, 200, 1, 0, &s, e)) &&
-	    !(rc = tmcmc_evaluate_missing(&cur, &ev, &missing, e)))
+	if (!(rc = mixture_load(&a, path, e)) && !(rc = tmcmc_init(&cur, &pr, 200, 1, 0, &s, e)))
 		while (!rc && cur.beta < 1) {
-			if (!(rc = tmcmc_stage(&cur, &pr, &s, &ev, &next, e))) {
+			if (!(rc = tmcmc_advance(&cur, &pr, &s, &ev, &next, e))) {
 				population_free(&cur);
 				cur = next;
 				memset(&next, 0, sizeof next);
@@ -1200,8 +1148,7 @@ static int leak_agent(struct bench *b, struct err *e)
 	int rc, have_world = 0;
 
 	memset(&g, 0, sizeof g);
-	memset(&w, 0, sizeof w);
-	w.fd = -1;
+	stream_writer_init(&w);
 	snprintf(path, sizeof path, "%s/agent-2.json", b->tmp);
 	if (!(rc = random_agent(b, &agent_sizes[2], path, e)) && !(rc = genmodel_load(&g, path, e)) &&
 	    !(rc = world_init(&world, "model", &wo, &g, e))) {

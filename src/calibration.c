@@ -14,11 +14,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "clock.h"
 #include "evalcmd.h"
 #include "likelihood.h"
 #include "mpjson.h"
+#include "outfile.h"
 #include "pool.h"
+#include "predictive.h"
 #include "tmcmc.h"
 
 int calibration_init(struct calibration *c, struct plan *plan, int threads, const char *eval, const char *workdir,
@@ -107,12 +109,12 @@ static void eval_one(void *ctx, int worker, long i)
 	double theta[MODEL_MAX_THETA];
 	struct likelihood_result res;
 
-	double t0 = le->monitor ? cli_now() : 0;
+	double t0 = le->monitor ? clock_now() : 0;
 	plan_level_theta(le->lv, le->theta + (size_t)i * (size_t)le->d, theta);
 	likelihood_eval_floor(&le->lik[worker], theta, le->floor ? le->floor[i] : -INFINITY, &res);
 	le->loglik[i] = res.status == LIKELIHOOD_OK ? res.loglik : -INFINITY;
 	if (le->monitor)
-		le->seconds[i] = cli_now() - t0;
+		le->seconds[i] = clock_now() - t0;
 }
 
 static int eval_batch(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
@@ -179,29 +181,26 @@ static void shell_quote(char *buf, size_t size, const char *s)
 	buf[k] = 0;
 }
 
-static int write_json_file(const char *path, json_t *j, struct err *e)
+/* The model file of a level, indented as jansson writes it. */
+static int write_model_file(const char *path, const json_t *j, struct err *e)
 {
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if (json_dump_file(j, tmp, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) || rename(tmp, path)) {
-		int en = errno;
-		remove(tmp);
-		return err_set(e, ERR_RUNTIME, "cannot write '%s': %s", path, strerror(en));
-	}
-	return 0;
+	char *text = json_dumps(j, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+	if (!text)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int rc = outfile_write_file(path, text, strlen(text), e);
+	free(text);
+	return rc;
 }
 
 /* The prior file of a level: prior_pack's canonical form, as JSON. */
 static int write_prior_file(const char *path, const struct prior *pr, struct err *e)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct pack b;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	prior_pack(&pk, pr);
-	int rc = mpjson_write_file(path, &sb, e);
-	msgpack_sbuffer_destroy(&sb);
+	pack_init(&b);
+	prior_pack(pack_packer(&b), pr);
+	int rc = mpjson_write_file(path, &b, e);
+	pack_free(&b);
 	return rc;
 }
 
@@ -225,23 +224,44 @@ static void stage_args(const struct plan *p, char *buf, size_t size)
 			 s->max_chain_steps, s->decorrelation);
 }
 
-int calibration_write_setup(struct calibration *c, int k, const char *dir, struct err *e)
+const char *const calibration_setup_files[CALIBRATION_SETUP_FILES] = {"model.json", "prior.json", "env"};
+
+int calibration_level_path(const struct calibration *c, const char *root, int k, const char *name, char *buf,
+			   size_t size, struct err *e)
+{
+	const char *level = c->plan->levels[k].name;
+	if ((size_t)snprintf(buf, size, "%s/%s%s%s", root, level, name ? "/" : "", name ? name : "") >= size)
+		return err_set(e, ERR_INPUT, "'%s': the path of level '%s' is too long", root, level);
+	return 0;
+}
+
+static int make_dir(const char *path, struct err *e)
+{
+	if (mkdir(path, 0777) && errno != EEXIST)
+		return err_set(e, ERR_RUNTIME, "cannot make '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+int calibration_write_setup(struct calibration *c, int k, const char *root, struct err *e)
 {
 	const struct plan *p = c->plan;
 	struct plan_level *lv = &p->levels[k];
-	char path[4096], tmp[4200], q[4][4096];
+	char path[CALIBRATION_SETUP_FILES][4096], q[4][4096];
 	int rc;
 
-	if ((rc = calibration_fix(c, lv, e)))
+	if ((rc = calibration_fix(c, lv, e)) || (rc = make_dir(root, e)) ||
+	    (rc = calibration_level_path(c, root, k, NULL, path[0], sizeof path[0], e)) ||
+	    (rc = make_dir(path[0], e)))
 		return rc;
+	for (int f = 0; f < CALIBRATION_SETUP_FILES; f++)
+		if ((rc = calibration_level_path(c, root, k, calibration_setup_files[f], path[f], sizeof path[f], e)))
+			return rc;
 	json_t *model = plan_level_model_json(lv);
 	if (!model)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	snprintf(path, sizeof path, "%s/model.json", dir);
-	rc = write_json_file(path, model, e);
+	rc = write_model_file(path[CALIBRATION_MODEL], model, e);
 	json_decref(model);
-	snprintf(path, sizeof path, "%s/prior.json", dir);
-	if (rc || (rc = write_prior_file(path, &lv->prior, e)))
+	if (rc || (rc = write_prior_file(path[CALIBRATION_PRIOR], &lv->prior, e)))
 		return rc;
 
 	/* the values taken from earlier levels or the truth, every digit */
@@ -255,18 +275,16 @@ int calibration_write_setup(struct calibration *c, int k, const char *dir, struc
 		return err_set(e, ERR_INPUT, "level '%s': too many fixed parameters", lv->name);
 	char stage[1024];
 	stage_args(p, stage, sizeof stage);
-	snprintf(path, sizeof path, "%s/model.json", dir);
-	shell_quote(q[0], sizeof q[0], path);
-	snprintf(path, sizeof path, "%s/prior.json", dir);
-	shell_quote(q[1], sizeof q[1], path);
+	shell_quote(q[0], sizeof q[0], path[CALIBRATION_MODEL]);
+	shell_quote(q[1], sizeof q[1], path[CALIBRATION_PRIOR]);
 	shell_quote(q[2], sizeof q[2], lv->data_path);
 	shell_quote(q[3], sizeof q[3], lv->name);
 
-	snprintf(path, sizeof path, "%s/env", dir);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
+	char *text = NULL;
+	size_t text_len;
+	FILE *f = open_memstream(&text, &text_len);
 	if (!f)
-		return err_set(e, ERR_RUNTIME, "cannot write '%s': %s", tmp, strerror(errno));
+		return err_set(e, ERR_NOMEM, "out of memory");
 	fprintf(f, "# level %s of %s, for the pipeline's stages (infer --setup); sh syntax\n", lv->name, p->path);
 	fprintf(f, "BIOFILTER_LEVEL=%s\nBIOFILTER_LEVEL_INDEX=%d\n", q[3], lv->index);
 	fprintf(f, "BIOFILTER_MODEL=%s\nBIOFILTER_PRIOR=%s\nBIOFILTER_DATA=%s\n", q[0], q[1], q[2]);
@@ -282,12 +300,28 @@ int calibration_write_setup(struct calibration *c, int k, const char *dir, struc
 	fprintf(f, "export BIOFILTER_LEVEL BIOFILTER_LEVEL_INDEX BIOFILTER_MODEL BIOFILTER_PRIOR BIOFILTER_DATA "
 		   "BIOFILTER_SIGMA_OBS BIOFILTER_COV BIOFILTER_SET BIOFILTER_EVAL_ARGS BIOFILTER_SAMPLES "
 		   "BIOFILTER_SEED BIOFILTER_INIT_ARGS BIOFILTER_STAGE_ARGS\n");
-	if (ferror(f) | fclose(f) || rename(tmp, path)) {
-		int en = errno;
-		remove(tmp);
-		return err_set(e, ERR_RUNTIME, "cannot write '%s': %s", path, strerror(en));
+	if (ferror(f) | fclose(f)) {
+		free(text);
+		return err_set(e, ERR_NOMEM, "out of memory");
 	}
-	return 0;
+	rc = outfile_write_file(path[CALIBRATION_ENV], text, text_len, e);
+	free(text);
+	return rc;
+}
+
+void calibration_remove_setup(const struct calibration *c, const char *root)
+{
+	char path[4096];
+	struct err e;
+
+	for (int k = 0; k < c->plan->n_levels; k++) {
+		for (int f = 0; f < CALIBRATION_SETUP_FILES; f++)
+			if (!calibration_level_path(c, root, k, calibration_setup_files[f], path, sizeof path, &e))
+				remove(path);
+		if (!calibration_level_path(c, root, k, NULL, path, sizeof path, &e))
+			rmdir(path);
+	}
+	rmdir(root);
 }
 
 static int finish_level(struct calibration *c, int k, struct err *e)
@@ -306,8 +340,7 @@ int calibration_run_level(struct calibration *c, int k, const struct calibration
 	struct level_eval le = {.lv = lv, .threads = c->threads, .h = h, .stop = c->stop};
 	struct cmd_eval ce = {.lv = lv, .h = h, .meter = c->meters, .stop = c->stop};
 	struct tmcmc_evaluator ev;
-	double t0 = cli_now();
-	long missing = 0;
+	double t0 = clock_now();
 	int rc, n_lik = 0;
 	char *cmd = NULL;
 
@@ -317,17 +350,16 @@ int calibration_run_level(struct calibration *c, int k, const struct calibration
 		return rc;
 	if (c->eval) {
 		/* the command sees the level through the setup's variables */
-		char dir[4096], qd[4200];
-		snprintf(dir, sizeof dir, "%s/%s", c->workdir, lv->name);
-		if (mkdir(dir, 0777) && errno != EEXIST)
-			return err_set(e, ERR_RUNTIME, "cannot make '%s': %s", dir, strerror(errno));
-		if ((rc = calibration_write_setup(c, k, dir, e)))
+		char env[4096], qenv[4200];
+		if ((rc = calibration_write_setup(c, k, c->workdir, e)) ||
+		    (rc = calibration_level_path(c, c->workdir, k, calibration_setup_files[CALIBRATION_ENV], env,
+						 sizeof env, e)))
 			return rc;
-		shell_quote(qd, sizeof qd, dir);
-		size_t len = strlen(qd) + strlen(c->eval) + 32;
+		shell_quote(qenv, sizeof qenv, env);
+		size_t len = strlen(qenv) + strlen(c->eval) + 32;
 		if (!(cmd = malloc(len)))
 			return err_set(e, ERR_NOMEM, "out of memory");
-		snprintf(cmd, len, ". %s/env && %s", qd, c->eval);
+		snprintf(cmd, len, ". %s && %s", qenv, c->eval);
 		evalcmd_init(&ce.ec, cmd, (const char *const *)lv->prior.names, lv->prior.n);
 		ce.ec.timeout = c->eval_timeout;
 		ev = (struct tmcmc_evaluator){cmd_batch, &ce, c->meters};
@@ -351,17 +383,10 @@ int calibration_run_level(struct calibration *c, int k, const struct calibration
 	}
 	if ((rc = tmcmc_init(&cur, &lv->prior, (int)p->samples, p->seed, lv->index, &p->tmcmc, e)))
 		goto out;
-	le.from = ce.from = &cur;
-	if ((rc = tmcmc_evaluate_missing(&cur, &ev, &missing, e)))
-		goto out;
 	while (cur.beta < 1) {
 		le.from = ce.from = &cur;
-		if ((rc = tmcmc_stage(&cur, &lv->prior, &p->tmcmc, &ev, &next, e)))
+		if ((rc = tmcmc_advance(&cur, &lv->prior, &p->tmcmc, &ev, &next, e)))
 			goto out;
-		/* as tmcmc-stage counts them: the stage's own and the missing ones
-		 * it evaluated first (stage 1: all of stage 0) */
-		next.evaluations += missing;
-		missing = 0;
 		population_free(&cur);
 		cur = next;
 		memset(&next, 0, sizeof next);
@@ -370,7 +395,7 @@ int calibration_run_level(struct calibration *c, int k, const struct calibration
 	}
 	c->post[k] = cur;
 	memset(&cur, 0, sizeof cur);
-	c->seconds[k] = cli_now() - t0;
+	c->seconds[k] = clock_now() - t0;
 	rc = finish_level(c, k, e);
 out:
 	if (rc && c->eval)
@@ -415,6 +440,28 @@ int calibration_load_level(struct calibration *c, int k, const char *path, struc
 		return rc;
 	}
 	return finish_level(c, k, e);
+}
+
+int calibration_write_predictive(struct calibration *c, long every, struct stream_writer *w, long *failed,
+				 struct err *e)
+{
+	struct plan *pl = c->plan;
+	int rc = 0;
+
+	predictive_pack_header(stream_writer_packer(w), pl);
+	for (int k = 0; !rc && k < pl->n_levels + pl->has_validation; k++) {
+		int validation = k == pl->n_levels, from = validation ? pl->n_levels - 1 : k;
+		struct plan_level *lv = validation ? &pl->validation : &pl->levels[k];
+		failed[k] = 0;
+		if (!c->done[from])
+			return err_set(e, ERR_RUNTIME, "the predictive of '%s' needs level '%s', which is not done", lv->name,
+				       pl->levels[from].name);
+		if (validation && (rc = calibration_fix(c, lv, e)))
+			break;
+		rc = predictive_write(lv, pl->cov, &c->post[from], c->threads,
+				      every ? every : (lv->model.steps + 499) / 500, w, &failed[k], e);
+	}
+	return rc;
 }
 
 int calibration_write_posterior(const struct calibration *c, struct stream_writer *w, struct err *e)

@@ -71,13 +71,40 @@ BF_RESULT int calibration_run_level(struct calibration *c, int k, const struct c
  * its prior, seed, level and size must be the plan's, its beta 1. */
 BF_RESULT int calibration_load_level(struct calibration *c, int k, const char *path, struct err *e);
 
-/* Write what a pipeline needs to run level k into dir (which exists):
- * model.json (the level's model, global names), prior.json (its free
- * parameters) and env, a shell file of BIOFILTER_* variables: the
- * arguments of tmcmc-stage --init, of its stages, and of the evaluator
- * `sensitivity` (model, data, sigma_obs, cov, the --set of the values
- * taken from earlier levels). Written atomically. */
-BF_RESULT int calibration_write_setup(struct calibration *c, int k, const char *dir, struct err *e);
+/* A pipeline's files, one directory per level under a root (infer
+ * --setup/--from and pipelines/calibrate.mk, infer --eval's work
+ * directory): ROOT/LEVEL/ holds the setup files that
+ * calibration_write_setup writes, then the level's stages and its final
+ * population, posterior.mpk. */
+enum calibration_setup_file { CALIBRATION_MODEL, CALIBRATION_PRIOR, CALIBRATION_ENV, CALIBRATION_SETUP_FILES };
+/* "model.json", "prior.json", "env" */
+extern const char *const calibration_setup_files[CALIBRATION_SETUP_FILES];
+#define CALIBRATION_POSTERIOR_FILE "posterior.mpk"
+
+/* ROOT/LEVEL/NAME of level k into buf; an error when it does not fit. */
+BF_RESULT int calibration_level_path(const struct calibration *c, const char *root, int k, const char *name,
+				     char *buf, size_t size, struct err *e);
+
+/* Write what a pipeline needs to run level k into ROOT/LEVEL (made, with
+ * ROOT, when missing): model.json (the level's model, global names),
+ * prior.json (its free parameters) and env, a shell file of BIOFILTER_*
+ * variables: the arguments of tmcmc-stage --init, of its stages, and of
+ * the evaluator `sensitivity` (model, data, sigma_obs, cov, the --set of
+ * the values taken from earlier levels). Written atomically. */
+BF_RESULT int calibration_write_setup(struct calibration *c, int k, const char *root, struct err *e);
+
+/* Remove what calibration_write_setup wrote under root for every level,
+ * the levels' directories and root itself, where they are empty. */
+void calibration_remove_setup(const struct calibration *c, const char *root);
+
+/* The posterior predictive stream (predictive.h) of every level, then of
+ * the validation, if the plan has one, which is drawn at the last level's
+ * population (the levels before it are fixed at their MAP or mean, as
+ * that level had them). Every level must be done. Rows at every `every`-th
+ * step, or about 500 rows with every = 0; failed[k] (n_levels + 1 of
+ * them) gets the samples of item k that did not run and are left out. */
+BF_RESULT int calibration_write_predictive(struct calibration *c, long every, struct stream_writer *w,
+					   long *failed, struct err *e);
 
 /* The posterior stream of the levels done, in level order. */
 BF_RESULT int calibration_write_posterior(const struct calibration *c, struct stream_writer *w, struct err *e);

@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "version.h"
@@ -161,53 +160,4 @@ void cli_option_error(const char *prog, const char *synopsis, int rc, const stru
 void cli_print_version(const char *prog)
 {
 	printf("%s (biofilter) %s\n", prog, BIOFILTER_VERSION);
-}
-
-double cli_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-void cli_progress_init(struct cli_progress *p, int forced, int quiet)
-{
-	p->on = !quiet && (forced || isatty(2));
-	p->start = p->last = cli_now();
-	p->count = 0;
-}
-
-void cli_progress_tick(struct cli_progress *p, const char *prog, const char *what)
-{
-	cli_progress_add(p, 1, prog, what);
-}
-
-void cli_progress_add(struct cli_progress *p, long k, const char *prog, const char *what)
-{
-	p->count += k;
-	if (!p->on)
-		return;
-	double now = cli_now();
-	if (now - p->last < 0.25)
-		return;
-	p->last = now;
-	fprintf(stderr, "\r%s: %ld %s (%.1f/s)", prog, p->count, what, p->count / (now - p->start));
-}
-
-void cli_progress_done(struct cli_progress *p, const char *prog, const char *what)
-{
-	if (!p->on)
-		return;
-	double dt = cli_now() - p->start;
-	fprintf(stderr, "\r%s: %ld %s in %.2f s\n", prog, p->count, what, dt);
-}
-
-void cli_format_seconds(char *buf, size_t size, double s)
-{
-	if (s < 1e-3)
-		snprintf(buf, size, "%.3g us", s * 1e6);
-	else if (s < 1)
-		snprintf(buf, size, "%.3g ms", s * 1e3);
-	else
-		snprintf(buf, size, "%.3g s", s);
 }

@@ -1,7 +1,7 @@
 /*
  * cli: what every program's main shares: parsing of option values with
- * messages in one style, the --shard and --steps syntaxes, progress lines
- * on stderr, and process set-up.
+ * messages in one style, the --shard and --steps syntaxes, and process
+ * set-up. (Progress lines are progress.h's, the clock clock.h's.)
  *
  * Option errors are ERR_INPUT (exit 2) and read "'--every' must be a
  * positive integer, got 'x'".
@@ -62,25 +62,5 @@ void cli_option_error(const char *prog, const char *synopsis, int rc, const stru
 
 /* Print "prog VERSION" to stdout. */
 void cli_print_version(const char *prog);
-
-/* Progress on stderr: shown when stderr is a terminal or forced, never
- * when quiet; at most a few updates a second. */
-struct cli_progress {
-	int on;
-	double last, start;
-	long count;
-};
-void cli_progress_init(struct cli_progress *p, int forced, int quiet);
-void cli_progress_tick(struct cli_progress *p, const char *prog, const char *what);
-/* Count k more at once (a batch). */
-void cli_progress_add(struct cli_progress *p, long k, const char *prog, const char *what);
-void cli_progress_done(struct cli_progress *p, const char *prog, const char *what);
-
-/* Monotonic seconds. */
-double cli_now(void);
-
-/* A duration with a unit that suits it, 3 significant digits: "781 us",
- * "1.21 ms", "2.5 s". */
-void cli_format_seconds(char *buf, size_t size, double s);
 
 #endif

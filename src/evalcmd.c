@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "clock.h"
 #include "stream.h"
 
 void evalcmd_init(struct evalcmd *c, const char *cmd, const char *const *names, int d)
@@ -28,28 +28,24 @@ void evalcmd_init(struct evalcmd *c, const char *cmd, const char *const *names, 
 
 /* The batch as a theta stream in memory. */
 static int pack_batch(const struct evalcmd *c, const int *ids, const double *theta, const double *floor, int n,
-		      msgpack_sbuffer *sb, struct err *e)
+		      struct pack *b, struct err *e)
 {
-	msgpack_packer pk;
+	msgpack_packer *pk = pack_packer(b);
+	struct pack_map m;
 
-	msgpack_sbuffer_init(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	stream_pack_header_start(&pk, "theta", 1);
-	stream_pack_str(&pk, "parameters");
-	stream_pack_strs(&pk, c->names, c->d);
+	stream_header_begin(&m, pk, "theta");
+	pack_key(&m, "parameters");
+	pack_strs(pk, c->names, c->d);
+	pack_map_end(&m);
 	for (int i = 0; i < n; i++) {
-		int has_floor = floor && isfinite(floor[i]);
-		msgpack_pack_map(&pk, 2 + (size_t)has_floor);
-		stream_pack_str(&pk, "id");
-		msgpack_pack_int(&pk, ids[i]);
-		stream_pack_str(&pk, "theta");
-		stream_pack_numbers(&pk, theta + (size_t)i * (size_t)c->d, (size_t)c->d);
-		if (has_floor) {
-			stream_pack_str(&pk, "loglik_floor");
-			msgpack_pack_double(&pk, floor[i]);
-		}
+		pack_map_begin(&m, pk);
+		pack_kv_long(&m, "id", ids[i]);
+		pack_kv_numbers(&m, "theta", theta + (size_t)i * (size_t)c->d, (size_t)c->d);
+		if (floor && isfinite(floor[i]))
+			pack_kv_double(&m, "loglik_floor", floor[i]);
+		pack_map_end(&m);
 	}
-	if (!sb->data)
+	if (b->nomem)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -89,14 +85,14 @@ static pid_t spawn_command(const char *cmd, int in_fd, int out_fd, int close1, i
 	return pid;
 }
 
-static pid_t spawn_writer(const msgpack_sbuffer *sb, int fd, int close1)
+static pid_t spawn_writer(const struct pack *b, int fd, int close1)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(close1);
 		size_t off = 0;
-		while (off < sb->size) {
-			ssize_t k = write(fd, sb->data + off, sb->size - off);
+		while (off < b->len) {
+			ssize_t k = write(fd, b->data + off, b->len - off);
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k <= 0)
@@ -207,24 +203,25 @@ int evalcmd_eval(void *ctx, const int *ids, const double *theta, const double *f
 		 struct err *e)
 {
 	struct evalcmd *c = ctx;
-	msgpack_sbuffer sb;
+	struct pack sb;
 	int to[2], from[2], rc, status;
-	double t0 = cli_now();
+	double t0 = clock_now();
 
 	if (d != c->d)
 		return err_set(e, ERR_RUNTIME, "evaluator: batch of dimension %d, expected %d", d, c->d);
+	pack_init(&sb);
 	if ((rc = pack_batch(c, ids, theta, floor, n, &sb, e))) {
-		msgpack_sbuffer_destroy(&sb);
+		pack_free(&sb);
 		return rc;
 	}
 	if (pipe(to) < 0) {
-		msgpack_sbuffer_destroy(&sb);
+		pack_free(&sb);
 		return err_set(e, ERR_RUNTIME, "evaluator '%s': pipe: %s", c->cmd, strerror(errno));
 	}
 	if (pipe(from) < 0) {
 		close(to[0]);
 		close(to[1]);
-		msgpack_sbuffer_destroy(&sb);
+		pack_free(&sb);
 		return err_set(e, ERR_RUNTIME, "evaluator '%s': pipe: %s", c->cmd, strerror(errno));
 	}
 	fflush(NULL); /* a child must not flush our buffers again */
@@ -233,7 +230,7 @@ int evalcmd_eval(void *ctx, const int *ids, const double *theta, const double *f
 	close(from[1]);
 	pid_t writer = cmd > 0 ? spawn_writer(&sb, to[1], from[0]) : -1;
 	close(to[1]);
-	msgpack_sbuffer_destroy(&sb);
+	pack_free(&sb);
 	if (cmd < 0 || writer < 0) {
 		int err = errno;
 		close(from[0]);
@@ -256,7 +253,7 @@ int evalcmd_eval(void *ctx, const int *ids, const double *theta, const double *f
 		/* the answers are in, but the command may linger: the deadline
 		 * holds until it has exited */
 		double deadline = t0 + c->timeout;
-		while ((rc = (int)waitpid(cmd, &status, WNOHANG)) == 0 && cli_now() < deadline)
+		while ((rc = (int)waitpid(cmd, &status, WNOHANG)) == 0 && clock_now() < deadline)
 			usleep(10000);
 		if (rc == 0) {
 			kill(-cmd, SIGKILL);
@@ -265,7 +262,7 @@ int evalcmd_eval(void *ctx, const int *ids, const double *theta, const double *f
 	}
 	while (rc <= 0 && (rc = (int)waitpid(cmd, &status, 0)) < 0 && errno == EINTR)
 		;
-	c->seconds += cli_now() - t0;
+	c->seconds += clock_now() - t0;
 	c->batches++;
 	c->thetas += n;
 	if (timed_out)

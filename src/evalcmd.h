@@ -40,7 +40,7 @@ BF_RESULT int evalcmd_eval(void *c, const int *ids, const double *theta, const d
 			   struct err *e);
 
 /* Read a batch's answers from fd (which this closes): loglik[i] for
- * ids[i], i < n, waiting no later than deadline (a cli_now() time; 0: no
+ * ids[i], i < n, waiting no later than deadline (a clock_now() time; 0: no
  * limit). The first problem (the stream, an id missing, unknown or
  * repeated, a loglik that is not a number, NaN or +inf, the deadline)
  * goes into e as a run-time error, as evalcmd_eval reports it; *timed_out

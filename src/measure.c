@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "clock.h"
 
 /* The last non-empty line of a file, for a failed run's message. */
 static void last_line(const char *path, char *buf, size_t size)
@@ -52,7 +52,7 @@ int measure_run(char *const *argv, const char *in, const char *out, const char *
 {
 	struct rusage ru;
 	int status;
-	double t0 = cli_now();
+	double t0 = clock_now();
 	pid_t pid = fork();
 
 	memset(r, 0, sizeof *r);
@@ -69,7 +69,7 @@ int measure_run(char *const *argv, const char *in, const char *out, const char *
 	while (wait4(pid, &status, 0, &ru) < 0)
 		if (errno != EINTR)
 			return err_set(e, ERR_RUNTIME, "waiting for '%s': %s", argv[0], strerror(errno));
-	r->seconds = cli_now() - t0;
+	r->seconds = clock_now() - t0;
 	r->peak_rss_kib = ru.ru_maxrss;
 	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (r->status) {

@@ -12,9 +12,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "mpjson.h"
-#include "version.h"
+#include "clock.h"
 
 static const char *const phase_names[METER_PHASES] = {
 	"assembly", "factorisation", "sensitivity", "read", "write", "sampler",
@@ -28,7 +26,7 @@ static const char *const counter_names[METER_COUNTERS] = {
 void meter_init(struct meter *m)
 {
 	memset(m, 0, sizeof *m);
-	m->wall0 = cli_now();
+	m->wall0 = clock_now();
 	m->tick0 = meter_ticks();
 }
 
@@ -96,11 +94,11 @@ static double read_cost(void)
 	return (double)(t - t0) / N;
 }
 
-int meter_write(struct meter *m, int n, const char *path, const char *prog, const json_t *extra, struct err *e)
+void meter_report(struct meter *m, int n, struct meter_report *r)
 {
 	for (int i = 1; i < n; i++)
 		meter_merge(&m[0], &m[i]);
-	const double wall = cli_now() - m->wall0;
+	const double wall = clock_now() - m->wall0;
 	const double ticks = (double)(meter_ticks() - m->tick0);
 #if defined(__x86_64__) || defined(__i386__)
 	const double tps = wall > 0 && ticks > 0 ? ticks / wall : 1e9;
@@ -108,46 +106,15 @@ int meter_write(struct meter *m, int n, const char *path, const char *prog, cons
 	const double tps = 1e9;
 #endif
 	const double cost = read_cost();
-	json_t *j = json_object(), *ph = json_object(), *ct = json_object();
-	long rss, peak;
-	int rc;
+	long reads = m->begins, rss;
 
-	if (!j || !ph || !ct) {
-		json_decref(j);
-		json_decref(ph);
-		json_decref(ct);
-		return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	long reads = m->begins;
 	for (int p = 0; p < METER_PHASES; p++) {
 		reads += m->laps[p];
-		if (!m->laps[p])
-			continue;
 		double t = ((double)m->ticks[p] - cost * (double)m->laps[p]) / tps;
-		json_object_set_new(ph, phase_names[p],
-				    json_pack("{s:f,s:I}", "seconds", t > 0 ? t : 0.0, "laps", (json_int_t)m->laps[p]));
+		r->seconds[p] = m->laps[p] && t > 0 ? t : 0.0;
 	}
-	for (int c = 0; c < METER_COUNTERS; c++)
-		json_object_set_new(ct, counter_names[c], json_integer(m->count[c]));
-	meter_memory(&rss, &peak);
-	json_object_set_new(j, "program", json_string(prog));
-	json_object_set_new(j, "version", json_string(BIOFILTER_VERSION));
-	json_object_set_new(j, "wall_seconds", json_real(wall));
-	json_object_set_new(j, "timer_overhead_ns", json_real(cost / tps * 1e9));
-	json_object_set_new(j, "timer_seconds", json_real(cost * (double)reads / tps));
-	json_object_set_new(j, "phases", ph);
-	json_object_set_new(j, "counters", ct);
-	json_object_set_new(j, "peak_rss_kib", json_integer(peak));
-	if (extra)
-		json_object_update(j, (json_t *)extra);
-
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mpjson_pack(&pk, j);
-	rc = mpjson_write_file(path, &sb, e);
-	msgpack_sbuffer_destroy(&sb);
-	json_decref(j);
-	return rc;
+	r->wall_seconds = wall;
+	r->timer_overhead_ns = cost / tps * 1e9;
+	r->timer_seconds = cost * (double)reads / tps;
+	meter_memory(&rss, &r->peak_rss_kib);
 }

@@ -17,7 +17,8 @@
  * lap, so the figures are those of the work, not of the timers.
  *
  * One meter per thread; a caller merges workers' meters into the main one
- * before writing. Nothing here is shared or global.
+ * before writing. Nothing here is shared or global. A leaf of the library:
+ * the document of --phases is phases.h's, which turns meters into it.
  */
 #ifndef BF_METER_H
 #define BF_METER_H
@@ -27,8 +28,6 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
 #endif
-
-#include <jansson.h>
 
 #include "err.h"
 
@@ -132,14 +131,16 @@ const char *meter_counter_name(enum meter_counter c);
  * the peak then comes from getrusage). */
 void meter_memory(long *rss_kib, long *peak_kib);
 
-/* The report of `--phases FILE` for the meters m[0..n-1] of a run's
- * threads (merged into m[0]), one JSON object written atomically:
- * {"program", "version", "wall_seconds", "timer_overhead_ns", "timer_seconds"
- *  (the timers' own cost: every counter read, which the phases exclude),
- *  "phases": {name: {"seconds", "laps"}} (phases with laps only),
- *  "counters": {name: n} (all), "peak_rss_kib", and extra's keys}.
- * extra (may be NULL) holds a program's own figures. */
-BF_RESULT int meter_write(struct meter *m, int n, const char *path, const char *prog, const json_t *extra,
-			  struct err *e);
+/* The figures of a run's meters m[0..n-1] (merged into m[0] first), in
+ * seconds: the wall time since meter_init, each phase's time less the
+ * measured cost of its counter reads, the timers' own cost (every read,
+ * which the phases exclude), the cost of one read, and the peak resident
+ * memory. */
+struct meter_report {
+	double wall_seconds, timer_seconds, timer_overhead_ns;
+	double seconds[METER_PHASES];
+	long peak_rss_kib;
+};
+void meter_report(struct meter *m, int n, struct meter_report *r);
 
 #endif

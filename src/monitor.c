@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "clock.h"
 #include "meter.h"
 
 static void moments_reset(struct monitor_moments *x)
@@ -35,7 +35,7 @@ void monitor_init(struct monitor *m, const char *prog, const char *unit, double 
 	m->prog = prog;
 	m->unit = unit;
 	m->interval = interval;
-	m->start = m->last = cli_now();
+	m->start = m->last = clock_now();
 	moments_reset(&m->window);
 	moments_reset(&m->total);
 }
@@ -45,10 +45,10 @@ static void print_line(const struct monitor *m, const struct monitor_moments *x,
 	char mean[32], sd[32], lo[32], hi[32];
 	long rss, peak;
 
-	cli_format_seconds(mean, sizeof mean, x->mean);
-	cli_format_seconds(sd, sizeof sd, x->n > 1 ? sqrt(x->m2 / (double)(x->n - 1)) : 0.0);
-	cli_format_seconds(lo, sizeof lo, x->min);
-	cli_format_seconds(hi, sizeof hi, x->max);
+	clock_format_seconds(mean, sizeof mean, x->mean);
+	clock_format_seconds(sd, sizeof sd, x->n > 1 ? sqrt(x->m2 / (double)(x->n - 1)) : 0.0);
+	clock_format_seconds(lo, sizeof lo, x->min);
+	clock_format_seconds(hi, sizeof hi, x->max);
 	meter_memory(&rss, &peak);
 	fprintf(stderr, "%s: stats: %s%ld %s in %.1f s: mean %s, sd %s, min %s, max %s; rss %.1f MiB, peak %.1f MiB\n",
 		m->prog, all, x->n, m->unit, span, mean, sd, lo, hi, rss / 1024.0, peak / 1024.0);
@@ -60,7 +60,7 @@ void monitor_record(struct monitor *m, double seconds)
 		return;
 	moments_add(&m->window, seconds);
 	moments_add(&m->total, seconds);
-	double now = cli_now();
+	double now = clock_now();
 	if (now - m->last >= m->interval) {
 		print_line(m, &m->window, "", now - m->last);
 		m->last = now;
@@ -72,7 +72,7 @@ void monitor_done(struct monitor *m)
 {
 	if (!m)
 		return;
-	double now = cli_now();
+	double now = clock_now();
 	if (m->window.n)
 		print_line(m, &m->window, "", now - m->last);
 	if (m->total.n)

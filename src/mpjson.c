@@ -9,7 +9,7 @@
  */
 #include "mpjson.h"
 
-#include "stream.h"
+#include "outfile.h"
 
 #include <float.h>
 #include <math.h>
@@ -390,24 +390,31 @@ int mpjson_get_int(const json_t *obj, const char *key, const char *where, int re
 	return 0;
 }
 
-int mpjson_write_file(const char *path, const msgpack_sbuffer *sb, struct err *e)
+int mpjson_write_file(const char *path, const struct pack *b, struct err *e)
 {
-	struct stream_writer w;
 	msgpack_unpacked u;
+	struct pack text;
 	int rc;
 
-	memset(&w, 0, sizeof w);
-	w.fd = -1;
 	msgpack_unpacked_init(&u);
-	if (!sb->data || msgpack_unpack_next(&u, sb->data, sb->size, NULL) != MSGPACK_UNPACK_SUCCESS)
+	pack_init(&text);
+	if (b->nomem || !b->len || msgpack_unpack_next(&u, b->data, b->len, NULL) != MSGPACK_UNPACK_SUCCESS ||
+	    mpjson_print(&u.data, pack_append, &text) || pack_append(&text, "\n", 1))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
-	else if (!(rc = stream_writer_open(&w, path, 0, e))) {
-		/* the writer's errors are sticky: commit reports them */
-		mpjson_print(&u.data, stream_writer_write, &w);
-		stream_writer_write(&w, "\n", 1);
-		rc = stream_writer_commit(&w, e);
-	}
-	stream_writer_free(&w);
+	else
+		rc = outfile_write_file(path, text.data, text.len, e);
+	pack_free(&text);
 	msgpack_unpacked_destroy(&u);
+	return rc;
+}
+
+int mpjson_write_json_file(const char *path, const json_t *j, struct err *e)
+{
+	struct pack b;
+
+	pack_init(&b);
+	mpjson_pack(pack_packer(&b), j);
+	int rc = mpjson_write_file(path, &b, e);
+	pack_free(&b);
 	return rc;
 }

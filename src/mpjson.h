@@ -14,6 +14,7 @@
 #include <msgpack.h>
 
 #include "err.h"
+#include "pack.h"
 
 /* A byte sink, the signature of msgpack's packer callback: 0 or -1. */
 typedef int (*mpjson_write_fn)(void *data, const char *buf, size_t len);
@@ -46,9 +47,11 @@ BF_RESULT int mpjson_get_int(const json_t *obj, const char *key, const char *whe
 
 /* Pack a jansson value. */
 void mpjson_pack(msgpack_packer *pk, const json_t *j);
-/* Write the one MessagePack object packed in sb as a line of JSON to path
- * ("-" or NULL: stdout), atomically as a stream writer writes files
- * (model and prior files that programs make). */
-BF_RESULT int mpjson_write_file(const char *path, const msgpack_sbuffer *sb, struct err *e);
+/* Write the one MessagePack object packed in b as a line of JSON to path
+ * ("-" or NULL: stdout), atomically (outfile.h): model and prior files
+ * that programs make, --phases documents. */
+BF_RESULT int mpjson_write_file(const char *path, const struct pack *b, struct err *e);
+/* The same for a jansson value. */
+BF_RESULT int mpjson_write_json_file(const char *path, const json_t *j, struct err *e);
 
 #endif

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tmcmc.h"
 #include "version.h"
 
 int population_init(struct population *p, int n, int d, struct err *e)
@@ -90,15 +89,15 @@ void population_pack_history(msgpack_packer *pk, const struct population *p)
 	msgpack_pack_array(pk, (size_t)p->n_history);
 	for (long i = 0; i < p->n_history; i++) {
 		const char *h = (const char *)&p->history[i];
-		msgpack_pack_map(pk, STAGE_FIELDS);
+		struct pack_map m;
+		pack_map_begin(&m, pk);
 		for (size_t k = 0; k < STAGE_FIELDS; k++) {
-			if (stage_fields[k].count) {
-				stream_pack_str(pk, stage_fields[k].key);
-				msgpack_pack_long(pk, *(const long *)(h + stage_fields[k].off));
-			} else {
-				stream_pack_kv_double(pk, stage_fields[k].key, *(const double *)(h + stage_fields[k].off));
-			}
+			if (stage_fields[k].count)
+				pack_kv_long(&m, stage_fields[k].key, *(const long *)(h + stage_fields[k].off));
+			else
+				pack_kv_double(&m, stage_fields[k].key, *(const double *)(h + stage_fields[k].off));
 		}
+		pack_map_end(&m);
 	}
 }
 
@@ -329,86 +328,56 @@ fail:
 	return rc;
 }
 
-void population_pack_settings(msgpack_packer *pk, const struct tmcmc_settings *s, int d)
-{
-	msgpack_pack_map(pk, 9);
-	stream_pack_kv_double(pk, "target_ess", s->target_ess);
-	stream_pack_kv_double(pk, "min_dbeta", s->min_dbeta);
-	stream_pack_kv_double(pk, "logl_scale", s->logl_scale);
-	stream_pack_str(pk, "adapt");
-	if (s->adapt)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-	stream_pack_kv_double(pk, "target_acceptance", isnan(s->target_acceptance) ? 0.23 + 0.21 / d : s->target_acceptance);
-	stream_pack_str(pk, "resample");
-	stream_pack_str(pk, s->resample == TMCMC_SYSTEMATIC ? "systematic" : "multinomial");
-	stream_pack_str(pk, "chain_steps");
-	if (s->chain_steps > 0)
-		msgpack_pack_int(pk, s->chain_steps);
-	else
-		stream_pack_str(pk, "auto");
-	stream_pack_str(pk, "max_chain_steps");
-	msgpack_pack_int(pk, s->max_chain_steps);
-	stream_pack_kv_double(pk, "decorrelation", s->decorrelation);
-}
-
-int population_write(const struct population *p, const struct prior *pr, const struct tmcmc_settings *s,
+int population_write(const struct population *p, const struct prior *pr, const struct population_extra *x,
 		     struct stream_writer *w, struct err *e)
 {
 	msgpack_packer *pk = stream_writer_packer(w);
 	int first = p->stage == 0, rc;
+	struct pack_map h, prop;
 
-	stream_pack_header_start(pk, "population", 19 + (s != NULL));
-	stream_pack_str(pk, "version");
-	stream_pack_str(pk, BIOFILTER_VERSION);
-	stream_pack_str(pk, "parameters");
-	stream_pack_strs(pk, (const char *const *)pr->names, pr->n);
-	stream_pack_str(pk, "prior");
+	stream_header_begin(&h, pk, "population");
+	pack_kv_str(&h, "version", BIOFILTER_VERSION);
+	pack_key(&h, "parameters");
+	pack_strs(pk, (const char *const *)pr->names, pr->n);
+	pack_key(&h, "prior");
 	prior_pack(pk, pr);
-	stream_pack_str(pk, "seed");
+	pack_key(&h, "seed");
 	msgpack_pack_uint64(pk, p->seed);
-	stream_pack_str(pk, "level");
-	msgpack_pack_long(pk, p->level);
-	stream_pack_str(pk, "stage");
-	msgpack_pack_long(pk, p->stage);
-	stream_pack_str(pk, "samples");
-	msgpack_pack_int(pk, p->n);
-	stream_pack_kv_double(pk, "beta", p->beta);
-	stream_pack_kv_double(pk, "dbeta", p->dbeta);
-	stream_pack_kv_double(pk, "log_evidence", p->log_evidence);
-	stream_pack_kv_double(pk, "log_evidence_se", p->log_evidence_se);
-	stream_pack_kv_double(pk, "ess", first ? p->n : p->ess);
-	stream_pack_str(pk, "acceptance");
+	pack_kv_long(&h, "level", p->level);
+	pack_kv_long(&h, "stage", p->stage);
+	pack_kv_long(&h, "samples", p->n);
+	pack_kv_double(&h, "beta", p->beta);
+	pack_kv_double(&h, "dbeta", p->dbeta);
+	pack_kv_double(&h, "log_evidence", p->log_evidence);
+	pack_kv_double(&h, "log_evidence_se", p->log_evidence_se);
+	pack_kv_double(&h, "ess", first ? p->n : p->ess);
+	pack_key(&h, "acceptance");
 	if (first)
 		msgpack_pack_nil(pk);
 	else
 		msgpack_pack_double(pk, p->acceptance);
-	stream_pack_kv_double(pk, "scale", p->scale);
-	stream_pack_str(pk, "chain_steps");
-	msgpack_pack_long(pk, p->chain_steps);
-	stream_pack_str(pk, "evaluations");
-	msgpack_pack_long(pk, p->evaluations);
-	stream_pack_str(pk, "evaluations_total");
-	msgpack_pack_long(pk, p->evaluations_total);
-	stream_pack_str(pk, "proposal");
+	pack_kv_double(&h, "scale", p->scale);
+	pack_kv_long(&h, "chain_steps", p->chain_steps);
+	pack_kv_long(&h, "evaluations", p->evaluations);
+	pack_kv_long(&h, "evaluations_total", p->evaluations_total);
 	if (first) {
-		stream_pack_str(pk, "prior");
+		pack_kv_str(&h, "proposal", "prior");
 	} else {
-		msgpack_pack_map(pk, 3);
-		stream_pack_kv_double(pk, "scale_start", p->scale_start);
-		stream_pack_kv_double(pk, "scale_end", p->scale);
-		stream_pack_str(pk, "covariance");
+		pack_key(&h, "proposal");
+		pack_map_begin(&prop, pk);
+		pack_kv_double(&prop, "scale_start", p->scale_start);
+		pack_kv_double(&prop, "scale_end", p->scale);
+		pack_key(&prop, "covariance");
 		msgpack_pack_array(pk, (size_t)p->d);
 		for (int a = 0; a < p->d; a++)
-			stream_pack_numbers(pk, p->covariance + (size_t)a * (size_t)p->d, (size_t)p->d);
+			pack_numbers(pk, p->covariance + (size_t)a * (size_t)p->d, (size_t)p->d);
+		pack_map_end(&prop);
 	}
-	stream_pack_str(pk, "history");
+	pack_key(&h, "history");
 	population_pack_history(pk, p);
-	if (s) {
-		stream_pack_str(pk, "tmcmc");
-		population_pack_settings(pk, s, p->d);
-	}
+	if (x)
+		x->pack(&h, x->ctx, p);
+	pack_map_end(&h);
 	if ((rc = stream_writer_flush(w, 0, e)))
 		return rc;
 	return population_write_records(p, w, e);
@@ -420,15 +389,14 @@ int population_write_records(const struct population *p, struct stream_writer *w
 	int rc;
 
 	for (int c = 0; c < p->n; c++) {
-		int known = !isnan(p->loglik[c]);
-		msgpack_pack_map(pk, 3 + (size_t)known);
-		stream_pack_str(pk, "id");
-		msgpack_pack_int(pk, c);
-		stream_pack_str(pk, "theta");
-		stream_pack_numbers(pk, p->theta + (size_t)c * (size_t)p->d, (size_t)p->d);
-		if (known)
-			stream_pack_kv_double(pk, "loglik", p->loglik[c]);
-		stream_pack_kv_double(pk, "logprior", p->logprior[c]);
+		struct pack_map m;
+		pack_map_begin(&m, pk);
+		pack_kv_long(&m, "id", c);
+		pack_kv_numbers(&m, "theta", p->theta + (size_t)c * (size_t)p->d, (size_t)p->d);
+		if (!isnan(p->loglik[c]))
+			pack_kv_double(&m, "loglik", p->loglik[c]);
+		pack_kv_double(&m, "logprior", p->logprior[c]);
+		pack_map_end(&m);
 		if ((rc = stream_writer_flush(w, 0, e)))
 			return rc;
 	}

@@ -34,8 +34,6 @@ struct population_stage {
 	long chain_steps, evaluations_total;
 };
 
-struct tmcmc_settings;
-
 struct population {
 	int n, d;
 	double *theta;      /* n x d, row per chain */
@@ -65,10 +63,18 @@ void population_free(struct population *p);
  * is a number (not NaN, not +inf). Errors name the file, record and field. */
 BF_RESULT int population_read(struct population *p, struct prior *pr, const char *path, struct err *e);
 
-/* Write p as a population stream: header (with the prior and, when s is
- * not NULL, the settings of the stage that made it) and records. */
+/* Entries a header gets beyond the population's own (the settings of the
+ * sampler that made it, which this module does not know): pack adds them
+ * to the open header map h. */
+struct population_extra {
+	void (*pack)(struct pack_map *h, const void *ctx, const struct population *p);
+	const void *ctx;
+};
+
+/* Write p as a population stream: header (with the prior, and x's
+ * entries when x is not NULL) and records. */
 BF_RESULT int population_write(const struct population *p, const struct prior *pr,
-			       const struct tmcmc_settings *s, struct stream_writer *w, struct err *e);
+			       const struct population_extra *x, struct stream_writer *w, struct err *e);
 
 /* Set p's history to in's plus an entry for the stage that made p. */
 BF_RESULT int population_extend_history(struct population *p, const struct population *in, struct err *e);
@@ -80,9 +86,5 @@ void population_pack_history(msgpack_packer *pk, const struct population *p);
 
 /* The records alone ({"id", "theta", "loglik", "logprior"}). */
 BF_RESULT int population_write_records(const struct population *p, struct stream_writer *w, struct err *e);
-
-/* The TMCMC settings as the header's "tmcmc" map (d: the dimension, for
- * the default target acceptance). */
-void population_pack_settings(msgpack_packer *pk, const struct tmcmc_settings *s, int d);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mpjson.h"
+#include "tmcmc.h"
 #include "version.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -102,37 +103,27 @@ int posterior_summary_init(struct posterior_summary *s, const struct population 
 	return 0;
 }
 
-static void pack_kv_numbers(msgpack_packer *pk, const char *key, const double *x, int n)
-{
-	stream_pack_str(pk, key);
-	stream_pack_numbers(pk, x, (size_t)n);
-}
-
 int posterior_write(const struct plan *pl, const struct plan_level *lv, const struct population *p,
 		    const struct posterior_summary *s, struct stream_writer *w, struct err *e)
 {
 	msgpack_packer *pk = stream_writer_packer(w);
 	const struct model *m = &lv->model;
-	int n_fixed = 0, d = p->d, rc;
+	int d = p->d, rc;
 	json_t *model = plan_level_model_json(lv);
+	struct pack_map h, fixed, sum;
 
 	if (!model)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	for (int j = 0; j < m->n_theta; j++)
-		n_fixed += lv->from_free[j] < 0;
-	stream_pack_header_start(pk, "posterior", 19);
-	stream_pack_str(pk, "version");
-	stream_pack_str(pk, BIOFILTER_VERSION);
-	stream_pack_str(pk, "level");
-	stream_pack_str(pk, lv->name);
-	stream_pack_str(pk, "level_index");
-	msgpack_pack_int(pk, lv->index);
-	stream_pack_str(pk, "parameters");
-	stream_pack_strs(pk, (const char *const *)lv->prior.names, lv->prior.n);
-	stream_pack_str(pk, "prior");
+	stream_header_begin(&h, pk, "posterior");
+	pack_kv_str(&h, "version", BIOFILTER_VERSION);
+	pack_kv_str(&h, "level", lv->name);
+	pack_kv_long(&h, "level_index", lv->index);
+	pack_key(&h, "parameters");
+	pack_strs(pk, (const char *const *)lv->prior.names, lv->prior.n);
+	pack_key(&h, "prior");
 	prior_pack(pk, &lv->prior);
 	/* the plan's truths, so a figure or a table can mark them */
-	stream_pack_str(pk, "truth");
+	pack_key(&h, "truth");
 	msgpack_pack_array(pk, (size_t)d);
 	for (int a = 0; a < d; a++) {
 		const struct prior_param *q = &pl->params.p[lv->free[a]];
@@ -141,44 +132,43 @@ int posterior_write(const struct plan *pl, const struct plan_level *lv, const st
 		else
 			msgpack_pack_nil(pk);
 	}
-	stream_pack_str(pk, "model");
+	pack_key(&h, "model");
 	mpjson_pack(pk, model);
 	json_decref(model);
-	stream_pack_str(pk, "fixed");
-	msgpack_pack_map(pk, (size_t)n_fixed);
+	pack_key(&h, "fixed");
+	pack_map_begin(&fixed, pk);
 	for (int j = 0; j < m->n_theta; j++)
 		if (lv->from_free[j] < 0)
-			stream_pack_kv_double(pk, m->names[j], lv->fixed_value[j]);
-	stream_pack_str(pk, "seed");
+			pack_kv_double(&fixed, m->names[j], lv->fixed_value[j]);
+	pack_map_end(&fixed);
+	pack_key(&h, "seed");
 	msgpack_pack_uint64(pk, p->seed);
-	stream_pack_str(pk, "samples");
-	msgpack_pack_int(pk, p->n);
-	stream_pack_str(pk, "stages");
-	msgpack_pack_long(pk, p->stage);
-	stream_pack_kv_double(pk, "beta", p->beta);
-	stream_pack_kv_double(pk, "log_evidence", p->log_evidence);
-	stream_pack_kv_double(pk, "log_evidence_se", p->log_evidence_se);
-	stream_pack_str(pk, "evaluations");
-	msgpack_pack_long(pk, p->evaluations_total);
-	stream_pack_kv_double(pk, "scale", p->scale);
-	stream_pack_str(pk, "tmcmc");
-	population_pack_settings(pk, &pl->tmcmc, d);
-	stream_pack_str(pk, "history");
+	pack_kv_long(&h, "samples", p->n);
+	pack_kv_long(&h, "stages", p->stage);
+	pack_kv_double(&h, "beta", p->beta);
+	pack_kv_double(&h, "log_evidence", p->log_evidence);
+	pack_kv_double(&h, "log_evidence_se", p->log_evidence_se);
+	pack_kv_long(&h, "evaluations", p->evaluations_total);
+	pack_kv_double(&h, "scale", p->scale);
+	pack_key(&h, "tmcmc");
+	tmcmc_pack_settings(pk, &pl->tmcmc, d);
+	pack_key(&h, "history");
 	population_pack_history(pk, p);
-	stream_pack_str(pk, "summary");
-	msgpack_pack_map(pk, 8);
-	pack_kv_numbers(pk, "mean", s->mean, d);
-	pack_kv_numbers(pk, "map", s->map, d);
-	stream_pack_str(pk, "map_id");
-	msgpack_pack_int(pk, s->map_id);
-	stream_pack_kv_double(pk, "map_logpost", s->map_logpost);
-	pack_kv_numbers(pk, "sd", s->sd, d);
-	pack_kv_numbers(pk, "q025", s->q025, d);
-	pack_kv_numbers(pk, "q975", s->q975, d);
-	stream_pack_str(pk, "correlation");
+	pack_key(&h, "summary");
+	pack_map_begin(&sum, pk);
+	pack_kv_numbers(&sum, "mean", s->mean, (size_t)d);
+	pack_kv_numbers(&sum, "map", s->map, (size_t)d);
+	pack_kv_long(&sum, "map_id", s->map_id);
+	pack_kv_double(&sum, "map_logpost", s->map_logpost);
+	pack_kv_numbers(&sum, "sd", s->sd, (size_t)d);
+	pack_kv_numbers(&sum, "q025", s->q025, (size_t)d);
+	pack_kv_numbers(&sum, "q975", s->q975, (size_t)d);
+	pack_key(&sum, "correlation");
 	msgpack_pack_array(pk, (size_t)d);
 	for (int a = 0; a < d; a++)
-		stream_pack_numbers(pk, s->corr + (size_t)a * (size_t)d, (size_t)d);
+		pack_numbers(pk, s->corr + (size_t)a * (size_t)d, (size_t)d);
+	pack_map_end(&sum);
+	pack_map_end(&h);
 	if ((rc = stream_writer_flush(w, 0, e)))
 		return rc;
 	return population_write_records(p, w, e);

@@ -94,36 +94,30 @@ static void run_chunk(void *ctx, int worker, long chunk)
 void predictive_pack_header(msgpack_packer *pk, const struct plan *pl)
 {
 	int n = pl->n_levels + pl->has_validation;
-	stream_pack_header_start(pk, "predictive", 3);
-	stream_pack_str(pk, "version");
-	stream_pack_str(pk, BIOFILTER_VERSION);
-	stream_pack_str(pk, "plan");
-	stream_pack_str(pk, pl->path);
-	stream_pack_str(pk, "levels");
+	struct pack_map h, m;
+
+	stream_header_begin(&h, pk, "predictive");
+	pack_kv_str(&h, "version", BIOFILTER_VERSION);
+	pack_kv_str(&h, "plan", pl->path);
+	pack_key(&h, "levels");
 	msgpack_pack_array(pk, (size_t)n);
 	for (int k = 0; k < n; k++) {
 		const struct plan_level *lv = k < pl->n_levels ? &pl->levels[k] : &pl->validation;
-		msgpack_pack_map(pk, 4);
-		stream_pack_str(pk, "name");
-		stream_pack_str(pk, lv->name);
-		stream_pack_str(pk, "species");
+		pack_map_begin(&m, pk);
+		pack_kv_str(&m, "name", lv->name);
+		pack_key(&m, "species");
 		msgpack_pack_array(pk, (size_t)lv->model.species);
 		for (int i = 0; i < lv->model.species; i++)
 			msgpack_pack_int(pk, lv->species[i]);
-		stream_pack_str(pk, "model");
-		stream_pack_str(pk, lv->model_path);
-		stream_pack_str(pk, "data");
+		pack_kv_str(&m, "model", lv->model_path);
+		pack_key(&m, "data");
 		if (lv->data_path)
-			stream_pack_str(pk, lv->data_path);
+			pack_str(pk, lv->data_path);
 		else
 			msgpack_pack_nil(pk);
+		pack_map_end(&m);
 	}
-}
-
-static void pack_list(msgpack_packer *pk, const char *key, const double *x, int n)
-{
-	stream_pack_str(pk, key);
-	stream_pack_numbers(pk, x, (size_t)n);
+	pack_map_end(&h);
 }
 
 int predictive_write(const struct plan_level *lv, double cov, const struct population *p, int threads,
@@ -214,24 +208,24 @@ int predictive_write(const struct plan_level *lv, double cov, const struct popul
 			hi[i] = mean[PHIBAR][i] + 2 * sd[PHIBAR][i];
 			sdd[i] = sqrt(var[i] + lv->sigma_obs * lv->sigma_obs);
 		}
-		msgpack_pack_map(pk, 12 + (size_t)has_sigma);
-		stream_pack_str(pk, "level");
-		stream_pack_str(pk, lv->name);
-		stream_pack_str(pk, "step");
-		msgpack_pack_int(pk, save[r]);
-		stream_pack_str(pk, "t");
-		msgpack_pack_double(pk, save[r] * m->dt);
-		pack_list(pk, "mean", mean[PHIBAR], j.n);
-		pack_list(pk, "sd", sd[PHIBAR], j.n);
-		pack_list(pk, "sd_tsm", sdt[PHIBAR], j.n);
-		pack_list(pk, "lower", lo, j.n);
-		pack_list(pk, "upper", hi, j.n);
+		const size_t ns = (size_t)j.n;
+		struct pack_map rec;
+		pack_map_begin(&rec, pk);
+		pack_kv_str(&rec, "level", lv->name);
+		pack_kv_long(&rec, "step", save[r]);
+		pack_kv_double(&rec, "t", save[r] * m->dt);
+		pack_kv_numbers(&rec, "mean", mean[PHIBAR], ns);
+		pack_kv_numbers(&rec, "sd", sd[PHIBAR], ns);
+		pack_kv_numbers(&rec, "sd_tsm", sdt[PHIBAR], ns);
+		pack_kv_numbers(&rec, "lower", lo, ns);
+		pack_kv_numbers(&rec, "upper", hi, ns);
 		if (has_sigma)
-			pack_list(pk, "sd_data", sdd, j.n);
-		pack_list(pk, "phi_mean", mean[PHI], j.n);
-		pack_list(pk, "phi_sd", sd[PHI], j.n);
-		pack_list(pk, "psi_mean", mean[PSI], j.n);
-		pack_list(pk, "psi_sd", sd[PSI], j.n);
+			pack_kv_numbers(&rec, "sd_data", sdd, ns);
+		pack_kv_numbers(&rec, "phi_mean", mean[PHI], ns);
+		pack_kv_numbers(&rec, "phi_sd", sd[PHI], ns);
+		pack_kv_numbers(&rec, "psi_mean", mean[PSI], ns);
+		pack_kv_numbers(&rec, "psi_sd", sd[PSI], ns);
+		pack_map_end(&rec);
 		if ((rc = stream_writer_flush(w, 0, e)))
 			goto out;
 	}

@@ -201,14 +201,13 @@ void prior_pack(msgpack_packer *pk, const struct prior *pr)
 	msgpack_pack_array(pk, (size_t)pr->n);
 	for (int i = 0; i < pr->n; i++) {
 		const struct prior_param *p = &pr->p[i];
-		msgpack_pack_map(pk, 2 + (size_t)p->bounded + (size_t)p->has_truth);
-		stream_pack_str(pk, "name");
-		stream_pack_str(pk, p->name);
-		stream_pack_str(pk, p->kind == PRIOR_UNIFORM ? "uniform" : "normal");
+		struct pack_map m;
+		pack_map_begin(&m, pk);
+		pack_kv_str(&m, "name", p->name);
 		double ab[2] = {p->a, p->b};
-		stream_pack_numbers(pk, ab, 2);
+		pack_kv_numbers(&m, p->kind == PRIOR_UNIFORM ? "uniform" : "normal", ab, 2);
 		if (p->bounded) {
-			stream_pack_str(pk, "bounds");
+			pack_key(&m, "bounds");
 			msgpack_pack_array(pk, 2);
 			if (isinf(p->lo))
 				msgpack_pack_nil(pk);
@@ -219,10 +218,9 @@ void prior_pack(msgpack_packer *pk, const struct prior *pr)
 			else
 				msgpack_pack_double(pk, p->hi);
 		}
-		if (p->has_truth) {
-			stream_pack_str(pk, "truth");
-			msgpack_pack_double(pk, p->truth);
-		}
+		if (p->has_truth)
+			pack_kv_double(&m, "truth", p->truth);
+		pack_map_end(&m);
 	}
 }
 

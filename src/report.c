@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "clock.h"
 #include "mpjson.h"
-#include "stream.h"
+#include "outfile.h"
 #include "version.h"
 
 #ifndef BIOFILTER_COMMIT
@@ -309,10 +309,10 @@ static void print_results(const json_t *doc, FILE *f)
 	json_array_foreach(res, i, x) {
 		char med[32], lo[32], hi[32], per[32];
 		const json_t *s = json_object_get(x, "seconds");
-		cli_format_seconds(med, sizeof med, num_of(s, "median"));
-		cli_format_seconds(lo, sizeof lo, num_of(s, "min"));
-		cli_format_seconds(hi, sizeof hi, num_of(s, "max"));
-		cli_format_seconds(per, sizeof per, num_of(json_object_get(x, "per_item_seconds"), "median"));
+		clock_format_seconds(med, sizeof med, num_of(s, "median"));
+		clock_format_seconds(lo, sizeof lo, num_of(s, "min"));
+		clock_format_seconds(hi, sizeof hi, num_of(s, "max"));
+		clock_format_seconds(per, sizeof per, num_of(json_object_get(x, "per_item_seconds"), "median"));
 		fprintf(f, "%-28s %7lld %10s %10s %10s %11s %14.4g %7.1f MiB\n", str_of(x, "name"),
 			(long long)json_integer_value(json_object_get(x, "items")), med, lo, hi, per,
 			num_of(x, "throughput_per_second"), peak_of(x) / 1024.0);
@@ -331,7 +331,7 @@ static void print_results(const json_t *doc, FILE *f)
 		}
 		if (json_object_size(ph)) {
 			char w[32];
-			cli_format_seconds(w, sizeof w, num_of(x, "phases_wall_seconds"));
+			clock_format_seconds(w, sizeof w, num_of(x, "phases_wall_seconds"));
 			fprintf(f, " phases of %s:", w);
 			json_object_foreach((json_t *)ph, k, v) {
 				fprintf(f, " %s %.1f%%", k, 100 * num_of(v, "share"));
@@ -403,8 +403,8 @@ static void print_comparison(const json_t *doc, FILE *f)
 			continue;
 		}
 		char med[32], bmed[32];
-		cli_format_seconds(med, sizeof med, num_of(x, "median_seconds"));
-		cli_format_seconds(bmed, sizeof bmed, num_of(x, "baseline_median_seconds"));
+		clock_format_seconds(med, sizeof med, num_of(x, "median_seconds"));
+		clock_format_seconds(bmed, sizeof bmed, num_of(x, "baseline_median_seconds"));
 		fprintf(f, "%-28s %10s %10s %7.2f %6.1f MiB %6.1f MiB %7.2f  %s%s\n", str_of(x, "name"), med, bmed,
 			num_of(x, "time_ratio"), num_of(x, "peak_rss_kib") / 1024,
 			num_of(x, "baseline_peak_rss_kib") / 1024, num_of(x, "memory_ratio"),
@@ -427,18 +427,10 @@ void report_print(const struct report *r, FILE *f)
 	print_comparison(r->doc, f);
 }
 
-/* Text through the atomic stream writer. */
+/* Text, atomically (outfile.h). */
 static int write_text(const char *path, const char *text, struct err *e)
 {
-	struct stream_writer w;
-	int rc;
-
-	if ((rc = stream_writer_open(&w, path, 0, e)))
-		return rc;
-	stream_writer_write(&w, text, strlen(text));
-	rc = stream_writer_commit(&w, e);
-	stream_writer_free(&w);
-	return rc;
+	return outfile_write_file(path, text, strlen(text), e);
 }
 
 int report_write_tsv(const struct report *r, const char *sweep, const char *path, struct err *e)

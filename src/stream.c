@@ -5,16 +5,17 @@
  * the first header's; `record` counts every record seen, shard or not;
  * after any error (a parse error, a truncated input, a disagreeing
  * header) `dead` is set and every later call fails at once.
- * Writer invariants: every byte packed goes through pack_write into `buf`;
- * the first failure (memory or write) is kept in nomem/error and reported
- * by the next flush or commit; `tmp` is set until the output is renamed.
+ * Writer invariants: every byte packed goes into `buf` (a struct pack, so
+ * its maps count their entries) and leaves it only at a flush between
+ * records; the first failure (memory or write) is kept in buf.nomem or
+ * `error` and reported by the next flush or commit; `out` (outfile.h)
+ * makes a named file appear only on commit.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -23,7 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "clock.h"
+#include "outfile.h"
 
 #define READ_CHUNK (64 * 1024)
 #define WRITE_BLOCK (1024 * 1024)
@@ -125,7 +127,7 @@ static ssize_t read_some(struct stream_reader *r, void *buf, size_t n)
 {
 	for (;;) {
 		if (r->deadline > 0) {
-			double left = r->deadline - cli_now();
+			double left = r->deadline - clock_now();
 			struct pollfd p = {.fd = r->fd, .events = POLLIN};
 			int ms = left <= 0 ? 0 : left > 1e6 ? 1000000000 : (int)(left * 1000) + 1;
 			int k = poll(&p, 1, ms);
@@ -385,10 +387,26 @@ corrupt:
 	return STREAM_SCAN_TOO_LARGE;
 }
 
-int stream_header_sectioned(const msgpack_object *h)
+/* Whether header h starts a section of its own: a posterior stream's
+ * (kind "posterior"), whose levels each have a header. */
+static int sectioned(const msgpack_object *h)
 {
 	const msgpack_object *k = stream_map_get(h, "kind");
 	return k && stream_object_is_str(k, "posterior");
+}
+
+int stream_header_follows(const msgpack_object *prev, const msgpack_object *next)
+{
+	if (msgpack_object_equal(*next, *prev))
+		return STREAM_HEADER_SAME;
+	if (sectioned(prev) && sectioned(next))
+		return STREAM_HEADER_SECTION;
+	return STREAM_HEADER_DISAGREES;
+}
+
+int stream_header_sectioned(const msgpack_object *h)
+{
+	return sectioned(h);
 }
 
 /* Scan the buffered bytes of the next message (stream_scan): 1 whole, 0
@@ -411,21 +429,22 @@ static int take_header(struct stream_reader *r, struct err *e)
 	const msgpack_object *v = stream_map_get(&r->msg.data, "biofilter");
 
 	if (r->have_header) {
-		if (!msgpack_object_equal(r->msg.data, r->header) && stream_header_sectioned(&r->header) &&
-		    stream_header_sectioned(&r->msg.data)) {
+		switch (stream_header_follows(&r->header, &r->msg.data)) {
+		case STREAM_HEADER_SECTION:
 			/* a posterior stream: each level starts its own section */
 			msgpack_zone_free(r->header_zone);
 			r->header_zone = msgpack_unpacked_release_zone(&r->msg);
 			r->header = r->msg.data;
 			r->sections++;
 			return 0;
-		}
-		if (!msgpack_object_equal(r->msg.data, r->header))
+		case STREAM_HEADER_DISAGREES:
 			return err_set(e, ERR_INPUT,
 				       "%s: the header after record %ld disagrees with the first header "
 				       "(streams of different kinds or models concatenated?)",
 				       r->name, r->record);
-		return 0;
+		default:
+			return 0;
+		}
 	}
 	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != STREAM_VERSION)
 		return err_set(e, ERR_INPUT, "%s: header: 'biofilter' must be %d (the stream format version)",
@@ -635,121 +654,50 @@ const msgpack_object *stream_record_id(const struct stream_reader *r, const msgp
 
 /* ---- writer ---- */
 
-static int pack_write(void *data, const char *buf, size_t len)
+static const char *writer_name(const struct stream_writer *w)
+{
+	return outfile_name(&w->out);
+}
+
+int stream_writer_write(void *data, const char *buf, size_t len)
 {
 	struct stream_writer *w = data;
+	return pack_append(&w->buf, buf, len);
+}
 
-	if (w->len + len > w->cap) {
-		size_t cap = w->cap ? w->cap : 64 * 1024;
-		while (cap < w->len + len)
-			cap *= 2;
-		char *nb = realloc(w->buf, cap);
-		if (!nb) {
-			w->nomem = 1;
-			return -1;
-		}
-		w->buf = nb;
-		w->cap = cap;
+static int writer_open(struct stream_writer *w, const char *path, int compress, struct err *e)
+{
+	int rc = outfile_open(&w->out, path, e);
+	if (rc || !compress)
+		return rc;
+	/* zlib gets its own descriptor; the outfile's stays for fsync */
+	int zfd = dup(w->out.fd);
+	if (zfd < 0 || !(w->gz = gzdopen(zfd, "wb6"))) {
+		if (zfd >= 0)
+			close(zfd);
+		return err_set(e, ERR_NOMEM, "out of memory");
 	}
-	memcpy(w->buf + w->len, buf, len);
-	w->len += len;
 	return 0;
 }
 
-int stream_writer_write(void *w, const char *buf, size_t len)
-{
-	return pack_write(w, buf, len);
-}
-
-static const char *writer_name(const struct stream_writer *w)
-{
-	return w->path ? w->path : "<stdout>";
-}
-
-static int writer_open(struct stream_writer *w, const char *path, int compress, struct err *e);
-
 int stream_writer_open(struct stream_writer *w, const char *path, int compress, struct err *e)
 {
+	stream_writer_init(w);
 	int rc = writer_open(w, path, compress, e);
 	if (rc)
 		stream_writer_free(w); /* what was made before the error; w stays freeable */
 	return rc;
 }
 
-static int writer_open(struct stream_writer *w, const char *path, int compress, struct err *e)
-{
-	struct stat st;
-
-	memset(w, 0, sizeof *w);
-	w->fd = -1;
-	msgpack_packer_init(&w->pk, w, pack_write);
-	if (!path || !strcmp(path, "-")) {
-		w->fd = dup(1);
-		if (w->fd < 0)
-			return err_set(e, ERR_RUNTIME, "<stdout>: %s", strerror(errno));
-	} else {
-		if (!(w->path = strdup(path)))
-			return err_set(e, ERR_NOMEM, "out of memory");
-		int exists = stat(path, &st) == 0;
-		if (exists && !S_ISREG(st.st_mode)) {
-			/* a device or a pipe: renaming over it would replace it */
-			w->fd = open(path, O_WRONLY | O_TRUNC);
-		} else {
-			/* through a symbolic link, replace the file it names */
-			char *real = exists ? realpath(path, NULL) : NULL;
-			const char *target = real ? real : path;
-			char *copy = strdup(target), *base = strdup(target);
-			size_t n = strlen(target) + 32;
-			if (real) {
-				free(w->path);
-				w->path = real;
-			}
-			if (!copy || !base || !(w->tmp = malloc(n))) {
-				free(copy);
-				free(base);
-				return err_set(e, ERR_NOMEM, "out of memory");
-			}
-			snprintf(w->tmp, n, "%s/.%s.tmpXXXXXX", dirname(copy), basename(base));
-			free(copy);
-			free(base);
-			w->fd = mkstemp(w->tmp);
-			if (w->fd >= 0) {
-				/* the mode an existing file had, else 0666 less umask */
-				mode_t mask = umask(0);
-				umask(mask);
-				mode_t mode = exists ? (st.st_mode & 07777) : (0666 & ~mask);
-				if (fchmod(w->fd, mode) != 0) {
-					/* permissions stay 0600: safe, merely unusual */
-				}
-			} else {
-				free(w->tmp);
-				w->tmp = NULL;
-			}
-		}
-		if (w->fd < 0)
-			return err_set(e, ERR_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
-	}
-	if (compress) {
-		/* zlib gets its own descriptor; w->fd stays for fsync */
-		int zfd = dup(w->fd);
-		if (zfd < 0 || !(w->gz = gzdopen(zfd, "wb6"))) {
-			if (zfd >= 0)
-				close(zfd);
-			return err_set(e, ERR_NOMEM, "out of memory");
-		}
-	}
-	return 0;
-}
-
 static int write_all(struct stream_writer *w)
 {
-	size_t off = 0;
+	size_t off = 0, len = w->buf.len;
 	uint64_t t0 = meter_begin(w->meter);
 
 	if (w->gz) {
-		while (off < w->len) {
-			unsigned chunk = w->len - off > (1u << 30) ? (1u << 30) : (unsigned)(w->len - off);
-			if (gzwrite(w->gz, w->buf + off, chunk) != (int)chunk) {
+		while (off < len) {
+			unsigned chunk = len - off > (1u << 30) ? (1u << 30) : (unsigned)(len - off);
+			if (gzwrite(w->gz, w->buf.data + off, chunk) != (int)chunk) {
 				int zerr;
 				gzerror(w->gz, &zerr);
 				w->error = zerr == Z_ERRNO && errno ? errno : EIO;
@@ -758,36 +706,42 @@ static int write_all(struct stream_writer *w)
 			}
 			off += chunk;
 		}
-	} else {
-		while (off < w->len) {
-			ssize_t n = write(w->fd, w->buf + off, w->len - off);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				w->error = errno;
-				meter_lap(w->meter, METER_WRITE, t0);
-				return -1;
-			}
-			off += (size_t)n;
-		}
+	} else if (len && (w->error = outfile_write(&w->out, w->buf.data, len))) {
+		meter_lap(w->meter, METER_WRITE, t0);
+		return -1;
 	}
-	w->len = 0;
+	pack_clear(&w->buf);
 	meter_lap(w->meter, METER_WRITE, t0);
 	return 0;
 }
 
 int stream_writer_flush(struct stream_writer *w, int force, struct err *e)
 {
-	if (w->nomem)
+	if (w->buf.open) {
+		/* a record's bytes would go out with its map's size still open */
+		fprintf(stderr, "biofilter: internal error: '%s' flushed inside an open map\n", writer_name(w));
+		abort();
+	}
+	if (w->buf.nomem)
 		return err_set(e, ERR_NOMEM, "%s: out of memory", writer_name(w));
-	if (!w->error && (force || w->len >= WRITE_BLOCK))
+	if (!w->error && (force || w->buf.len >= WRITE_BLOCK))
 		write_all(w);
 	if (w->error)
 		return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w), strerror(w->error));
 	return 0;
 }
 
-static int finish(struct stream_writer *w, struct err *e);
+static int finish(struct stream_writer *w, struct err *e)
+{
+	if (w->gz) {
+		int zrc = gzclose(w->gz);
+		w->gz = NULL;
+		if (zrc != Z_OK)
+			return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w),
+				       zrc == Z_ERRNO ? strerror(errno) : "compression error");
+	}
+	return outfile_commit(&w->out, e);
+}
 
 int stream_writer_commit(struct stream_writer *w, struct err *e)
 {
@@ -802,91 +756,32 @@ int stream_writer_commit(struct stream_writer *w, struct err *e)
 	return rc;
 }
 
-static int finish(struct stream_writer *w, struct err *e)
+void stream_writer_init(struct stream_writer *w)
 {
-	int rc;
-
-	if (w->gz) {
-		int zrc = gzclose(w->gz);
-		w->gz = NULL;
-		if (zrc != Z_OK)
-			return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w),
-				       zrc == Z_ERRNO ? strerror(errno) : "compression error");
-	}
-	if (w->tmp && fsync(w->fd) != 0) {
-		rc = errno;
-		close(w->fd);
-		w->fd = -1;
-		return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w), strerror(rc));
-	}
-	int fd = w->fd;
-	w->fd = -1;
-	if (close(fd) != 0)
-		return err_set(e, ERR_RUNTIME, "%s: write failed: %s", writer_name(w), strerror(errno));
-	if (w->tmp) {
-		if (rename(w->tmp, w->path) != 0)
-			return err_set(e, ERR_RUNTIME, "%s: cannot rename %s into place: %s", w->path, w->tmp,
-				       strerror(errno));
-		free(w->tmp);
-		w->tmp = NULL;
-	}
-	return 0;
+	memset(w, 0, sizeof *w);
+	w->out.fd = -1;
+	pack_init(&w->buf);
 }
 
 void stream_writer_free(struct stream_writer *w)
 {
 	/* Output to stdout or a device is not atomic anyway: what was
-	 * produced before a failure still goes out. A named file's temporary
-	 * is removed instead. */
-	if (!w->tmp && !w->error && !w->nomem && w->len && (w->fd >= 0 || w->gz))
+	 * produced before a failure still goes out, whole records only. A
+	 * named file's temporary is removed instead. */
+	if (!outfile_is_atomic(&w->out) && !w->error && !w->buf.nomem && !w->buf.open && w->buf.len &&
+	    (w->out.is_open || w->gz))
 		write_all(w);
 	if (w->gz)
 		gzclose(w->gz);
-	if (w->fd >= 0)
-		close(w->fd);
-	if (w->tmp) {
-		unlink(w->tmp);
-		free(w->tmp);
-	}
-	free(w->path);
-	free(w->buf);
-	memset(w, 0, sizeof *w);
-	w->fd = -1;
+	outfile_free(&w->out);
+	pack_free(&w->buf);
+	stream_writer_init(w);
 }
 
-void stream_pack_str(msgpack_packer *pk, const char *s)
+void stream_header_begin(struct pack_map *m, msgpack_packer *pk, const char *kind)
 {
-	size_t n = strlen(s);
-	msgpack_pack_str(pk, n);
-	if (n) /* the body packer rejects empty bodies */
-		msgpack_pack_str_body(pk, s, n);
-}
-
-void stream_pack_strs(msgpack_packer *pk, const char *const *s, int n)
-{
-	msgpack_pack_array(pk, (size_t)n);
-	for (int i = 0; i < n; i++)
-		stream_pack_str(pk, s[i]);
-}
-
-void stream_pack_numbers(msgpack_packer *pk, const double *x, size_t n)
-{
-	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < n; i++)
-		msgpack_pack_double(pk, x[i]);
-}
-
-void stream_pack_header_start(msgpack_packer *pk, const char *kind, size_t extra)
-{
-	msgpack_pack_map(pk, extra + 2);
-	stream_pack_str(pk, "biofilter");
+	pack_map_begin(m, pk);
+	pack_key(m, "biofilter");
 	msgpack_pack_int(pk, STREAM_VERSION);
-	stream_pack_str(pk, "kind");
-	stream_pack_str(pk, kind);
-}
-
-void stream_pack_kv_double(msgpack_packer *pk, const char *key, double x)
-{
-	stream_pack_str(pk, key);
-	msgpack_pack_double(pk, x);
+	pack_kv_str(m, "kind", kind);
 }

@@ -16,10 +16,11 @@
  * answered before the writer of the pipe has written the next one); gzip
  * input, recognised by its first byte, is inflated member by member, and
  * anything after a gzip member other than another member is an error.
- * Writer: packs into a buffer that is flushed in large blocks;
- * output to a named regular file goes to a temporary file beside it and is
- * renamed into place only by stream_writer_commit(), so a failed or killed
- * run never leaves a partial file under the final name.
+ * Writer: packs into a buffer (pack.h: maps count their own entries) that
+ * is flushed in large blocks, between records only; output to a named
+ * regular file appears only at stream_writer_commit() (outfile.h), so a
+ * failed or killed run never leaves a partial file under the final name.
+ * A zeroed writer, or STREAM_WRITER_INIT, is closed and safe to free.
  */
 #ifndef BF_STREAM_H
 #define BF_STREAM_H
@@ -30,6 +31,8 @@
 
 #include "err.h"
 #include "meter.h"
+#include "outfile.h"
+#include "pack.h"
 
 #define STREAM_VERSION 1
 #define STREAM_MAX_ARRAY 100000000u /* sanity bound on any array we index */
@@ -57,6 +60,14 @@ struct stream_scan {
 /* Whether header h starts a section of its own: a posterior stream's
  * (kind "posterior"), whose levels each have a header. */
 int stream_header_sectioned(const msgpack_object *h);
+
+/* How a header `next` that comes after `prev` in a stream (or in the next
+ * stream of a concatenation) stands: the same header again (streams
+ * concatenate), a new section (both sectioned, as a posterior stream's
+ * levels), or a disagreement, which is an error. The rule for readers and
+ * for mpcat's --msgpack alike. */
+enum { STREAM_HEADER_SAME, STREAM_HEADER_SECTION, STREAM_HEADER_DISAGREES };
+int stream_header_follows(const msgpack_object *prev, const msgpack_object *next);
 
 /* What stream_scan returns for corrupt bytes: a size beyond the limits,
  * or a byte MessagePack does not use. */
@@ -91,7 +102,7 @@ struct stream_reader {
 	int dead;                /* an error was returned: nothing more is read */
 	void *parked;           /* the first record, read ahead by peek_header */
 	struct stream_scan scan; /* of the message being buffered */
-	double deadline;         /* cli_now() time after which a read fails, or 0 */
+	double deadline;         /* clock_now() time after which a read fails, or 0 */
 	int timed_out;           /* a read failed so */
 	struct meter *meter;     /* set after opening to time reading, or NULL */
 };
@@ -150,50 +161,45 @@ BF_RESULT int stream_field_numbers(const struct stream_reader *r, const msgpack_
 				   const char *key, double *out, size_t n, struct err *e);
 
 struct stream_writer {
-	char *path;              /* final name, NULL for stdout */
-	char *tmp;               /* temporary name while writing, or NULL */
-	int fd;
+	struct outfile out;      /* the file, stdout or a device (outfile.h) */
 	gzFile gz;               /* when compressing */
-	char *buf;
-	size_t len, cap;
+	struct pack buf;         /* packed records not yet written (pack.h) */
 	int error;               /* sticky errno of the first failed write */
-	int nomem;
-	msgpack_packer pk;
 	struct meter *meter;     /* set after opening to time writing, or NULL */
 };
 
+/* A writer that is not open: safe to free, and to open. */
+#define STREAM_WRITER_INIT {OUTFILE_INIT, NULL, {0}, 0, NULL}
+void stream_writer_init(struct stream_writer *w);
+
 /* Open path ("-" or NULL: stdout); compress with gzip when `compress`.
- * A regular file (or a new one) is written through a temporary file beside
- * it (beside the file a symbolic link names) and keeps an existing file's
- * mode; a device or pipe (/dev/null, /dev/stdout) is written directly.
- * On error nothing is left to free (stream_writer_free is harmless). */
+ * A named file appears only on commit (outfile.h). On error nothing is
+ * left to free (stream_writer_free is harmless). */
 BF_RESULT int stream_writer_open(struct stream_writer *w, const char *path, int compress, struct err *e);
 
-/* The packer to pack maps with. Its errors are sticky and reported by
+/* The packer to pack records with: maps through pack_map_begin (pack.h),
+ * which counts their entries. Its errors are sticky and reported by
  * stream_writer_flush/commit. */
-static inline msgpack_packer *stream_writer_packer(struct stream_writer *w) { return &w->pk; }
+static inline msgpack_packer *stream_writer_packer(struct stream_writer *w) { return pack_packer(&w->buf); }
 
 /* Append raw bytes (text output); the signature of mpjson_write_fn. */
 int stream_writer_write(void *w, const char *buf, size_t len);
 
 /* Call after each record: writes the buffer out when it is large (or
- * always, when `force`), and reports any earlier packing or write error. */
+ * always, when `force`), and reports any earlier packing or write error.
+ * Inside an open map it is a bug (the process stops with a message). */
 BF_RESULT int stream_writer_flush(struct stream_writer *w, int force, struct err *e);
 
 /* Flush, close and rename into place. After a failed commit, or without a
  * commit, stream_writer_free removes the temporary file; for stdout or a
  * device it writes out what was buffered, whole records only. */
 BF_RESULT int stream_writer_commit(struct stream_writer *w, struct err *e);
+/* Close (removing an uncommitted temporary file); w is then as after
+ * stream_writer_init. */
 void stream_writer_free(struct stream_writer *w);
 
-/* Packing helpers (errors are sticky in the writer). */
-void stream_pack_str(msgpack_packer *pk, const char *s);
-void stream_pack_numbers(msgpack_packer *pk, const double *x, size_t n);
-/* A map entry: the key, then the double x. */
-void stream_pack_kv_double(msgpack_packer *pk, const char *key, double x);
-/* An array of n strings (parameter names). */
-void stream_pack_strs(msgpack_packer *pk, const char *const *s, int n);
-/* Start a header map of `extra` + 2 entries with "biofilter" and "kind". */
-void stream_pack_header_start(msgpack_packer *pk, const char *kind, size_t extra);
+/* Begin a header map: "biofilter" and "kind", then the caller's entries,
+ * then pack_map_end(m). */
+void stream_header_begin(struct pack_map *m, msgpack_packer *pk, const char *kind);
 
 #endif

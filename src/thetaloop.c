@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "clock.h"
+#include "progress.h"
 
 static int name_index(const char *const *names, int n, const char *name)
 {
@@ -129,16 +130,16 @@ static int names_equal(const msgpack_object *now, const char *const *names, cons
 	return 1;
 }
 
-int thetaloop_run(const struct thetaloop_loop *l, struct stream_reader *r, struct stream_writer *w, int *bad,
+int thetaloop_run(const struct thetaloop *l, struct stream_reader *r, struct stream_writer *w, int *bad,
 	       struct err *e)
 {
 	msgpack_packer *pk = stream_writer_packer(w);
 	const msgpack_object *rec;
-	struct cli_progress prog;
+	struct progress prog;
 	struct err re;
 	int rc;
 
-	cli_progress_init(&prog, l->progress, l->quiet);
+	progress_init(&prog, l->progress, l->quiet);
 	long sections = r->sections;
 	while ((rc = stream_reader_next(r, &rec, &re)) != 0) {
 		if (rc < 0) {
@@ -176,16 +177,16 @@ int thetaloop_run(const struct thetaloop_loop *l, struct stream_reader *r, struc
 			memcpy(theta, l->map->fixed, sizeof theta);
 			for (int k = 0; k < l->map->n_in; k++)
 				theta[l->map->index[k]] = in[k];
-			double t0 = l->monitor ? cli_now() : 0;
+			double t0 = l->monitor ? clock_now() : 0;
 			l->answer(l->ctx, pk, id, theta, rec);
 			if (l->monitor)
-				monitor_record(l->monitor, cli_now() - t0);
+				monitor_record(l->monitor, clock_now() - t0);
 		}
 		meter_count(l->meter, METER_RECORDS, 1);
 		if ((rc = stream_writer_flush(w, 0, e)))
 			return rc;
-		cli_progress_tick(&prog, l->prog, l->what);
+		progress_tick(&prog, l->prog, l->what);
 	}
-	cli_progress_done(&prog, l->prog, l->what);
+	progress_done(&prog, l->prog, l->what);
 	return 0;
 }

@@ -26,7 +26,7 @@ struct thetaloop_map {
 	const char *const *names;        /* the parameter names (NULL: any) */
 };
 
-struct thetaloop_loop {
+struct thetaloop {
 	const char *prog;      /* for messages and progress: "solve" */
 	const char *what;      /* progress unit: "trajectories" */
 	const struct thetaloop_map *map;
@@ -50,7 +50,7 @@ BF_RESULT int thetaloop_open(struct stream_reader *r, const char *path, unsigned
 
 /* Run the loop over r's records, answers to w. *bad is set when some
  * record was bad. Returns 0 or a negative error (in e). */
-BF_RESULT int thetaloop_run(const struct thetaloop_loop *l, struct stream_reader *r, struct stream_writer *w,
+BF_RESULT int thetaloop_run(const struct thetaloop *l, struct stream_reader *r, struct stream_writer *w,
 			 int *bad, struct err *e);
 
 #endif

@@ -94,6 +94,21 @@ out:
 	return rc;
 }
 
+int tmcmc_advance(struct population *in, const struct prior *pr, const struct tmcmc_settings *s,
+		  const struct tmcmc_evaluator *ev, struct population *out, struct err *e)
+{
+	long missing = 0;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (!(in->beta < 1))
+		return err_set(e, ERR_INPUT, "the population is at beta = 1 already: nothing to do");
+	if ((rc = tmcmc_evaluate_missing(in, ev, &missing, e)) || (rc = tmcmc_stage(in, pr, s, ev, out, e)))
+		return rc;
+	out->evaluations += missing;
+	return 0;
+}
+
 /* The ESS of w_i = exp(x (l_i - lmax)) as a count. */
 static double ess_of(const double *l, int n, double lmax, double x)
 {
@@ -509,4 +524,37 @@ fail:
 	stage_buffers_free(&b);
 	population_free(out);
 	return rc;
+}
+
+void tmcmc_pack_settings(msgpack_packer *pk, const struct tmcmc_settings *s, int d)
+{
+	struct pack_map m;
+
+	pack_map_begin(&m, pk);
+	pack_kv_double(&m, "target_ess", s->target_ess);
+	pack_kv_double(&m, "min_dbeta", s->min_dbeta);
+	pack_kv_double(&m, "logl_scale", s->logl_scale);
+	pack_kv_bool(&m, "adapt", s->adapt);
+	pack_kv_double(&m, "target_acceptance", isnan(s->target_acceptance) ? 0.23 + 0.21 / d : s->target_acceptance);
+	pack_kv_str(&m, "resample", s->resample == TMCMC_SYSTEMATIC ? "systematic" : "multinomial");
+	if (s->chain_steps > 0)
+		pack_kv_long(&m, "chain_steps", s->chain_steps);
+	else
+		pack_kv_str(&m, "chain_steps", "auto");
+	pack_kv_long(&m, "max_chain_steps", s->max_chain_steps);
+	pack_kv_double(&m, "decorrelation", s->decorrelation);
+	pack_map_end(&m);
+}
+
+static void pack_settings_entry(struct pack_map *h, const void *ctx, const struct population *p)
+{
+	pack_key(h, "tmcmc");
+	tmcmc_pack_settings(pack_map_packer(h), ctx, p->d);
+}
+
+int tmcmc_write_population(const struct population *p, const struct prior *pr, const struct tmcmc_settings *s,
+			   struct stream_writer *w, struct err *e)
+{
+	const struct population_extra x = {pack_settings_entry, s};
+	return population_write(p, pr, s ? &x : NULL, w, e);
 }

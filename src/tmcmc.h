@@ -72,6 +72,14 @@ BF_RESULT int tmcmc_init(struct population *p, const struct prior *pr, int n, ui
 BF_RESULT int tmcmc_evaluate_missing(struct population *p, const struct tmcmc_evaluator *ev, long *evaluations,
 				     struct err *e);
 
+/* A run's step from one population file to the next, as tmcmc-stage and
+ * infer take it (their bytes agree because both come here): the records
+ * of `in` that lack a loglik are evaluated first (one batch: stage 0's
+ * draws), then the stage runs from in to out (initialised by this call),
+ * and out->evaluations counts both. in must be below beta = 1. */
+BF_RESULT int tmcmc_advance(struct population *in, const struct prior *pr, const struct tmcmc_settings *s,
+			    const struct tmcmc_evaluator *ev, struct population *out, struct err *e);
+
 /* The step size dbeta for the logliks l[0..n-1] at beta (see top), and the
  * ESS (as a count) that the real weights L^dbeta have. */
 BF_RESULT int tmcmc_choose_dbeta(const double *l, int n, double beta, const struct tmcmc_settings *s,
@@ -90,5 +98,14 @@ void tmcmc_resample(const double *w, int n, enum tmcmc_resample how, struct rng 
  * out->evaluations_total is in's plus the stage's. */
 BF_RESULT int tmcmc_stage(const struct population *in, const struct prior *pr, const struct tmcmc_settings *s,
 			  const struct tmcmc_evaluator *ev, struct population *out, struct err *e);
+
+/* The settings as a header's "tmcmc" map (d: the dimension, for the
+ * default target acceptance). */
+void tmcmc_pack_settings(msgpack_packer *pk, const struct tmcmc_settings *s, int d);
+
+/* Write a population stream (population_write) whose header carries, when
+ * s is not NULL, the settings of the stage that made it as "tmcmc". */
+BF_RESULT int tmcmc_write_population(const struct population *p, const struct prior *pr,
+				     const struct tmcmc_settings *s, struct stream_writer *w, struct err *e);
 
 #endif

@@ -53,29 +53,30 @@ int trajectory_save_steps(const struct model *m, const int *steps, int n_steps, 
 	return 0;
 }
 
-void trajectory_pack_status(msgpack_packer *pk, const struct solver_outcome *o)
+void trajectory_pack_status(struct pack_map *m, const struct solver_outcome *o)
 {
 	char buf[128];
 
-	stream_pack_str(pk, "status");
 	if (o->status == SOLVER_OK) {
-		stream_pack_str(pk, "ok");
+		pack_kv_str(m, "status", "ok");
 	} else {
 		snprintf(buf, sizeof buf, "%s at step %d", solver_status_string(o->status), o->step);
-		stream_pack_str(pk, buf);
+		pack_kv_str(m, "status", buf);
 	}
 }
 
-void trajectory_pack_steps(msgpack_packer *pk, const struct model *m, const int *steps, int n)
+void trajectory_pack_steps(struct pack_map *m, const struct model *md, const int *steps, int n)
 {
-	stream_pack_str(pk, "step");
+	msgpack_packer *pk = pack_map_packer(m);
+
+	pack_key(m, "step");
 	msgpack_pack_array(pk, (size_t)n);
 	for (int r = 0; r < n; r++)
 		msgpack_pack_int(pk, steps[r]);
-	stream_pack_str(pk, "t");
+	pack_key(m, "t");
 	msgpack_pack_array(pk, (size_t)n);
 	for (int r = 0; r < n; r++)
-		msgpack_pack_double(pk, steps[r] * m->dt);
+		msgpack_pack_double(pk, steps[r] * md->dt);
 }
 
 void trajectory_pack(msgpack_packer *pk, const struct model *m, const msgpack_object *id,
@@ -83,18 +84,16 @@ void trajectory_pack(msgpack_packer *pk, const struct model *m, const msgpack_ob
 		     const double *states, int observables)
 {
 	const int n = m->species, d = model_state_size(m), rows = o->saved;
+	struct pack_map rec, st;
 
-	msgpack_pack_map(pk, 7);
-	stream_pack_str(pk, "id");
-	msgpack_pack_object(pk, *id);
-	stream_pack_str(pk, "theta");
-	stream_pack_numbers(pk, theta, (size_t)m->n_theta);
-	trajectory_pack_status(pk, o);
-	stream_pack_str(pk, "newton_iterations");
-	msgpack_pack_int64(pk, o->newton_iterations);
-	trajectory_pack_steps(pk, m, save, rows);
+	pack_map_begin(&rec, pk);
+	pack_kv_object(&rec, "id", id);
+	pack_kv_numbers(&rec, "theta", theta, (size_t)m->n_theta);
+	trajectory_pack_status(&rec, o);
+	pack_kv_long(&rec, "newton_iterations", o->newton_iterations);
+	trajectory_pack_steps(&rec, m, save, rows);
 	if (observables) {
-		stream_pack_str(pk, "phibar");
+		pack_key(&rec, "phibar");
 		msgpack_pack_array(pk, (size_t)rows);
 		for (int r = 0; r < rows; r++) {
 			const double *g = states + (size_t)r * d;
@@ -102,38 +101,38 @@ void trajectory_pack(msgpack_packer *pk, const struct model *m, const msgpack_ob
 			for (int i = 0; i < n; i++)
 				msgpack_pack_double(pk, g[i] * g[n + 1 + i]);
 		}
+		pack_map_end(&rec);
 		return;
 	}
-	stream_pack_str(pk, "state");
-	msgpack_pack_map(pk, 4);
-	stream_pack_str(pk, "phi");
+	pack_key(&rec, "state");
+	pack_map_begin(&st, pk);
+	pack_key(&st, "phi");
 	msgpack_pack_array(pk, (size_t)rows);
 	for (int r = 0; r < rows; r++)
-		stream_pack_numbers(pk, states + (size_t)r * d, (size_t)n);
-	stream_pack_str(pk, "phi0");
+		pack_numbers(pk, states + (size_t)r * d, (size_t)n);
+	pack_key(&st, "phi0");
 	msgpack_pack_array(pk, (size_t)rows);
 	for (int r = 0; r < rows; r++)
 		msgpack_pack_double(pk, states[(size_t)r * d + n]);
-	stream_pack_str(pk, "psi");
+	pack_key(&st, "psi");
 	msgpack_pack_array(pk, (size_t)rows);
 	for (int r = 0; r < rows; r++)
-		stream_pack_numbers(pk, states + (size_t)r * d + n + 1, (size_t)n);
-	stream_pack_str(pk, "gamma");
+		pack_numbers(pk, states + (size_t)r * d + n + 1, (size_t)n);
+	pack_key(&st, "gamma");
 	msgpack_pack_array(pk, (size_t)rows);
 	for (int r = 0; r < rows; r++)
 		msgpack_pack_double(pk, states[(size_t)r * d + 2 * n + 1]);
+	pack_map_end(&st);
+	pack_map_end(&rec);
 }
 
-void trajectory_pack_bad(msgpack_packer *pk, const msgpack_object *id, const char *why, int extra)
+void trajectory_pack_bad(struct pack_map *m, const msgpack_object *id, const char *why)
 {
 	char buf[1100];
 
 	snprintf(buf, sizeof buf, "bad record: %s", why);
-	msgpack_pack_map(pk, 2 + (size_t)extra);
-	stream_pack_str(pk, "id");
-	msgpack_pack_object(pk, *id);
-	stream_pack_str(pk, "status");
-	stream_pack_str(pk, buf);
+	pack_kv_object(m, "id", id);
+	pack_kv_str(m, "status", buf);
 }
 
 void trajectory_observe(struct solver *s, const struct model *m, const double *theta, const int *steps,
@@ -184,20 +183,19 @@ void trajectory_pack_data(msgpack_packer *pk, const struct model *m, const msgpa
 			  const struct solver_outcome *o)
 {
 	const int ns = m->species;
+	struct pack_map rec;
 
-	msgpack_pack_map(pk, o->status == SOLVER_OK ? 7 : 2);
-	stream_pack_str(pk, "id");
-	msgpack_pack_object(pk, *id);
-	trajectory_pack_status(pk, o);
-	if (o->status != SOLVER_OK)
-		return;
-	stream_pack_str(pk, "newton_iterations");
-	msgpack_pack_int64(pk, o->newton_iterations);
-	trajectory_pack_steps(pk, m, steps, n);
-	stream_pack_str(pk, "phibar");
-	msgpack_pack_array(pk, (size_t)n);
-	for (int j = 0; j < n; j++)
-		stream_pack_numbers(pk, phibar + (size_t)j * ns, (size_t)ns);
-	stream_pack_str(pk, "sigma_obs");
-	msgpack_pack_double(pk, noise);
+	pack_map_begin(&rec, pk);
+	pack_kv_object(&rec, "id", id);
+	trajectory_pack_status(&rec, o);
+	if (o->status == SOLVER_OK) {
+		pack_kv_long(&rec, "newton_iterations", o->newton_iterations);
+		trajectory_pack_steps(&rec, m, steps, n);
+		pack_key(&rec, "phibar");
+		msgpack_pack_array(pk, (size_t)n);
+		for (int j = 0; j < n; j++)
+			pack_numbers(pk, phibar + (size_t)j * ns, (size_t)ns);
+		pack_kv_double(&rec, "sigma_obs", noise);
+	}
+	pack_map_end(&rec);
 }

@@ -16,6 +16,7 @@
 #include <msgpack.h>
 #include <stdint.h>
 
+#include "pack.h"
 #include "solver.h"
 
 /* The steps a run saves (--steps, --every): `steps` (ascending, n_steps of
@@ -34,15 +35,15 @@ void trajectory_pack(msgpack_packer *pk, const struct model *m, const msgpack_ob
 		     const double *states, int observables);
 
 /* The "status" entry of a record: "ok" or "<why> at step K". */
-void trajectory_pack_status(msgpack_packer *pk, const struct solver_outcome *o);
+void trajectory_pack_status(struct pack_map *m, const struct solver_outcome *o);
 
 /* The "step" and "t" entries (t = step dt) for steps[0..n-1]. */
-void trajectory_pack_steps(msgpack_packer *pk, const struct model *m, const int *steps, int n);
+void trajectory_pack_steps(struct pack_map *m, const struct model *md, const int *steps, int n);
 
-/* A record for a theta that could not be used: {"id", "status": "bad
- * record: <why>"}, in a map with room for `extra` entries the caller packs
- * after it. */
-void trajectory_pack_bad(msgpack_packer *pk, const msgpack_object *id, const char *why, int extra);
+/* The entries of a record for a theta that could not be used: "id" and
+ * "status": "bad record: <why>", in a map the caller begins and ends
+ * (after any entries of its own). */
+void trajectory_pack_bad(struct pack_map *m, const msgpack_object *id, const char *why);
 
 struct trajectory_observation {
 	double noise;      /* sigma_obs */

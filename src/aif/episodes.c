@@ -13,7 +13,8 @@
 #include <string.h>
 
 #include "aif/aif.h"
-#include "cli.h"
+#include "clock.h"
+#include "progress.h"
 #include "mpjson.h"
 #include "pool.h"
 #include "version.h"
@@ -27,7 +28,8 @@ struct obsrec {
 	char *id;                /* the id, packed */
 	size_t id_len;
 	char why[256];           /* when bad */
-	msgpack_sbuffer out;     /* batch mode: the answer */
+	struct pack out;         /* batch mode: the answer (pack_init'ed where it is
+				  * packed, as records move while being read) */
 	double seconds;
 };
 
@@ -136,7 +138,7 @@ static void pack_tensor(msgpack_packer *pk, const double *x, const int *dims, in
 {
 	long stride = 1;
 	if (nd == 1) {
-		stream_pack_numbers(pk, x, (size_t)dims[0]);
+		pack_numbers(pk, x, (size_t)dims[0]);
 		return;
 	}
 	for (int k = 1; k < nd; k++)
@@ -151,7 +153,7 @@ static void pack_split(msgpack_packer *pk, const double *x, const int *sizes, in
 {
 	msgpack_pack_array(pk, (size_t)n);
 	for (int i = 0; i < n; i++) {
-		stream_pack_numbers(pk, x, (size_t)sizes[i]);
+		pack_numbers(pk, x, (size_t)sizes[i]);
 		x += sizes[i];
 	}
 }
@@ -166,76 +168,72 @@ static void pack_step(msgpack_packer *pk, const struct episodes_options *o, cons
 {
 	const struct genmodel *g = o->g;
 	const struct genmodel_options *go = &g->opt;
-	int learnt_A = o->learnt && go->learn_A, learnt_B = o->learnt && go->learn_B, learnt_D = o->learnt && go->learn_D;
-	size_t n = 7 + (ep->trial > 0) + (state != NULL) + (go->stochastic != 0) + learnt_A + learnt_B + learnt_D;
+	struct pack_map m;
 
-	msgpack_pack_map(pk, n);
-	stream_pack_str(pk, "id");
+	pack_map_begin(&m, pk);
+	pack_key(&m, "id");
 	pack_raw(pk, ep->id, ep->id_len);
-	stream_pack_str(pk, "t");
-	msgpack_pack_long(pk, t);
-	if (ep->trial > 0) {
-		stream_pack_str(pk, "trial");
-		msgpack_pack_long(pk, ep->trial);
-	}
-	stream_pack_str(pk, "obs");
+	pack_kv_long(&m, "t", t);
+	if (ep->trial > 0)
+		pack_kv_long(&m, "trial", ep->trial);
+	pack_key(&m, "obs");
 	pack_ints(pk, obs, g->n_mod);
 	if (state) {
-		stream_pack_str(pk, "state");
+		pack_key(&m, "state");
 		pack_ints(pk, state, g->n_fac);
 	}
-	stream_pack_str(pk, "qs");
+	pack_key(&m, "qs");
 	pack_split(pk, a->qs, g->num_states, g->n_fac);
-	stream_pack_str(pk, "q_pi");
-	stream_pack_numbers(pk, a->q_pi, (size_t)g->n_policies);
-	stream_pack_str(pk, "neg_efe");
-	stream_pack_numbers(pk, a->neg_efe, (size_t)g->n_policies);
-	stream_pack_str(pk, "action");
+	pack_kv_numbers(&m, "q_pi", a->q_pi, (size_t)g->n_policies);
+	pack_kv_numbers(&m, "neg_efe", a->neg_efe, (size_t)g->n_policies);
+	pack_key(&m, "action");
 	pack_ints(pk, a->action, g->n_fac);
 	if (go->stochastic && go->full) {
-		stream_pack_str(pk, "policy_probs");
-		stream_pack_numbers(pk, a->policy_probs, (size_t)g->n_policies);
+		pack_kv_numbers(&m, "policy_probs", a->policy_probs, (size_t)g->n_policies);
 	} else if (go->stochastic) {
-		stream_pack_str(pk, "action_probs");
+		pack_key(&m, "action_probs");
 		pack_split(pk, a->action_probs, g->num_controls, g->n_fac);
 	}
-	if (learnt_A) {
-		stream_pack_str(pk, "pA");
+	if (o->learnt && go->learn_A) {
+		pack_key(&m, "pA");
 		msgpack_pack_array(pk, (size_t)g->n_mod);
-		for (int m = 0; m < g->n_mod; m++) {
-			int dims[GENMODEL_MAX_FACTORS + 1] = {g->num_obs[m]};
+		for (int k = 0; k < g->n_mod; k++) {
+			int dims[GENMODEL_MAX_FACTORS + 1] = {g->num_obs[k]};
 			memcpy(dims + 1, g->num_states, sizeof(int) * (size_t)g->n_fac);
-			pack_tensor(pk, a->pA[m], dims, g->n_fac + 1);
+			pack_tensor(pk, a->pA[k], dims, g->n_fac + 1);
 		}
 	}
-	if (learnt_B) {
-		stream_pack_str(pk, "pB");
+	if (o->learnt && go->learn_B) {
+		pack_key(&m, "pB");
 		msgpack_pack_array(pk, (size_t)g->n_fac);
 		for (int f = 0; f < g->n_fac; f++) {
 			int dims[3] = {g->num_states[f], g->num_states[f], g->num_controls[f]};
 			pack_tensor(pk, a->pB[f], dims, 3);
 		}
 	}
-	if (learnt_D) {
-		stream_pack_str(pk, "pD");
+	if (o->learnt && go->learn_D) {
+		pack_key(&m, "pD");
 		msgpack_pack_array(pk, (size_t)g->n_fac);
 		for (int f = 0; f < g->n_fac; f++)
-			stream_pack_numbers(pk, a->pD[f], (size_t)g->num_states[f]);
+			pack_numbers(pk, a->pD[f], (size_t)g->num_states[f]);
 	}
+	pack_map_end(&m);
 }
 
 static void pack_bad(msgpack_packer *pk, const struct obsrec *x, long record)
 {
-	msgpack_pack_map(pk, 2);
-	stream_pack_str(pk, "id");
+	struct pack_map m;
+	char status[300];
+
+	pack_map_begin(&m, pk);
+	pack_key(&m, "id");
 	if (x->id)
 		pack_raw(pk, x->id, x->id_len);
 	else
 		msgpack_pack_long(pk, record);
-	stream_pack_str(pk, "status");
-	char status[300];
 	snprintf(status, sizeof status, "bad record: %s", x->why); /* as solve and sensitivity say it */
-	stream_pack_str(pk, status);
+	pack_kv_str(&m, "status", status);
+	pack_map_end(&m);
 }
 
 void episodes_pack_header(msgpack_packer *pk, const struct episodes_options *o, const char *world,
@@ -243,36 +241,36 @@ void episodes_pack_header(msgpack_packer *pk, const struct episodes_options *o, 
 {
 	const struct genmodel *g = o->g;
 	int L = g->opt.policy_len, F = g->n_fac;
+	struct pack_map h, w;
 
-	stream_pack_header_start(pk, "step", 5 + (world != NULL));
-	stream_pack_str(pk, "program");
-	stream_pack_str(pk, "agent");
-	stream_pack_str(pk, "version");
-	stream_pack_str(pk, BIOFILTER_VERSION);
-	stream_pack_str(pk, "model");
+	stream_header_begin(&h, pk, "step");
+	pack_kv_str(&h, "program", "agent");
+	pack_kv_str(&h, "version", BIOFILTER_VERSION);
+	pack_key(&h, "model");
 	mpjson_pack(pk, g->json);
-	stream_pack_str(pk, "policies");
+	pack_key(&h, "policies");
 	msgpack_pack_array(pk, (size_t)g->n_policies);
 	for (long p = 0; p < g->n_policies; p++) {
 		msgpack_pack_array(pk, (size_t)L);
 		for (int t = 0; t < L; t++)
 			pack_ints(pk, g->policies + (p * L + t) * F, F);
 	}
-	stream_pack_str(pk, "seed");
+	pack_key(&h, "seed");
 	msgpack_pack_uint64(pk, o->seed);
 	if (world) {
-		stream_pack_str(pk, "world");
-		msgpack_pack_map(pk, !strcmp(world, "tmaze") || !strcmp(world, "grid") ? 2 : 1);
-		stream_pack_str(pk, "name");
-		stream_pack_str(pk, world);
+		pack_key(&h, "world");
+		pack_map_begin(&w, pk);
+		pack_kv_str(&w, "name", world);
 		if (!strcmp(world, "tmaze")) {
-			stream_pack_kv_double(pk, "reward_prob", wo->reward_prob);
+			pack_kv_double(&w, "reward_prob", wo->reward_prob);
 		} else if (!strcmp(world, "grid")) {
-			stream_pack_str(pk, "shape");
 			int shape[2] = {wo->rows, wo->cols};
+			pack_key(&w, "shape");
 			pack_ints(pk, shape, 2);
 		}
+		pack_map_end(&w);
 	}
+	pack_map_end(&h);
 }
 
 /* ---- reading observation records ---- */
@@ -323,17 +321,11 @@ static int read_indices(const msgpack_object *rec, const char *key, const int *s
 /* The id packed as MessagePack (malloc'ed), the episode's key. */
 static int pack_id(const msgpack_object *id, char **bytes, size_t *len)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct pack b;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (msgpack_pack_object(&pk, *id)) {
-		msgpack_sbuffer_destroy(&sb);
-		return -1;
-	}
-	*len = sb.size; /* release zeroes it */
-	*bytes = msgpack_sbuffer_release(&sb);
+	pack_init(&b);
+	msgpack_pack_object(pack_packer(&b), *id);
+	*bytes = pack_release(&b, len);
 	return *bytes ? 0 : -1;
 }
 
@@ -418,9 +410,9 @@ static double run_step(const struct episodes_options *o, struct episode *ep, con
 	}
 	long t = a->t;
 	rng_init(&r, step_key(o, ep, t));
-	double t0 = cli_now();
+	double t0 = clock_now();
 	aif_agent_step(a, obs, forced, &r);
-	double s = cli_now() - t0;
+	double s = clock_now() - t0;
 	pack_step(pk, o, a, ep, t, obs, state);
 	return s;
 }
@@ -464,7 +456,7 @@ static void report_bad(const struct episodes_options *o, const struct stream_rea
 static void progress(const struct episodes_options *o, long k)
 {
 	if (o->progress)
-		cli_progress_add(o->progress, k, o->prog, "steps");
+		progress_add(o->progress, k, o->prog, "steps");
 }
 
 /* A bad record: said on stderr, answered with its status, counted. */
@@ -554,10 +546,10 @@ static void batch_episode(void *ctx, int worker, long item)
 		return;
 	for (long k = 0; k < ep->n_recs; k++) {
 		struct obsrec *x = &b->recs[ep->recs[k]];
-		msgpack_packer pk;
-		msgpack_packer_init(&pk, &x->out, msgpack_sbuffer_write);
-		x->seconds = run_step(b->o, ep, x->obs, x->has_action ? x->action : NULL, x->reset, NULL, &pk);
-		if (!x->out.data) {
+		pack_init(&x->out);
+		x->seconds = run_step(b->o, ep, x->obs, x->has_action ? x->action : NULL, x->reset, NULL,
+				      pack_packer(&x->out));
+		if (x->out.nomem) {
 			ep->rc = err_set(&ep->err, ERR_NOMEM, "out of memory");
 			return;
 		}
@@ -591,7 +583,7 @@ static int batch_read(struct batch *b, struct stream_reader *r, struct err *e)
 		if ((rc = parse_record(b->o->g, rec, rc == STREAM_NOT_MAP, x, e)))
 			return rc;
 		b->n++;
-		msgpack_sbuffer_init(&x->out);
+		memset(&x->out, 0, sizeof x->out); /* safe to free; packed into in place, later */
 		if (x->id) {
 			struct episode *ep = table_get(&b->t, x->id, x->id_len);
 			if (!ep)
@@ -639,7 +631,7 @@ static int filter_batch(const struct episodes_options *o, struct stream_reader *
 		if (x->bad) {
 			answer_bad(o, r, i + 1, x, pk, bad);
 		} else {
-			stream_writer_write(w, x->out.data, x->out.size);
+			stream_writer_write(w, x->out.data, x->out.len);
 			if (step_done(o, tm, x->seconds))
 				rc = err_set(e, ERR_NOMEM, "out of memory");
 		}
@@ -649,7 +641,7 @@ static int filter_batch(const struct episodes_options *o, struct stream_reader *
 	}
 	for (long i = 0; i < b.n; i++) {
 		free(b.recs[i].id);
-		msgpack_sbuffer_destroy(&b.recs[i].out);
+		pack_free(&b.recs[i].out);
 	}
 	free(b.recs);
 	free(b.todo);
@@ -669,7 +661,7 @@ struct loop {
 	const struct episodes_options *o;
 	const struct world *world;
 	long n_steps;
-	msgpack_sbuffer *out;     /* per episode (threads), or NULL */
+	struct pack *out;         /* per episode (threads), or NULL */
 	double *seconds;          /* per episode and step */
 	int *rc;
 	struct err *errs;
@@ -721,11 +713,8 @@ static void loop_worker(void *ctx, int worker, long item)
 {
 	struct loop *l = ctx;
 	long k = l->todo[item];
-	msgpack_packer pk;
-
-	msgpack_sbuffer_init(&l->out[k]);
-	msgpack_packer_init(&pk, &l->out[k], msgpack_sbuffer_write);
-	l->rc[k] = loop_episode(l, k, worker, &pk, &l->errs[k]);
+	pack_init(&l->out[k]);
+	l->rc[k] = loop_episode(l, k, worker, pack_packer(&l->out[k]), &l->errs[k]);
 }
 
 int episodes_closed_loop(const struct episodes_options *o, const struct world *world, long n_episodes, long n_steps,
@@ -762,7 +751,11 @@ int episodes_closed_loop(const struct episodes_options *o, const struct world *w
 					rc = e->code;
 					break;
 				}
-				stream_writer_write(w, l.out[k].data, l.out[k].size);
+				if (l.out[k].nomem) {
+					rc = err_set(e, ERR_NOMEM, "out of memory");
+					break;
+				}
+				stream_writer_write(w, l.out[k].data, l.out[k].len);
 				rc = stream_writer_flush(w, 0, e);
 				progress(o, n_steps);
 				for (long t = 0; !rc && t < n_steps; t++)
@@ -770,7 +763,7 @@ int episodes_closed_loop(const struct episodes_options *o, const struct world *w
 						rc = err_set(e, ERR_NOMEM, "out of memory");
 			}
 			for (long k = 0; k < n_episodes; k++)
-				msgpack_sbuffer_destroy(&l.out[k]);
+				pack_free(&l.out[k]);
 		}
 		free(l.out);
 		free(l.rc);

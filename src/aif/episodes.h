@@ -19,7 +19,7 @@
 #define BF_EPISODES_H
 #include <msgpack.h>
 #include <stdint.h>
-#include "cli.h"
+#include "progress.h"
 #include "aif/world.h"
 #include "err.h"
 #include "aif/genmodel.h"
@@ -36,7 +36,7 @@ struct episodes_options {
 	int unbuffered;       /* flush every record (a live world on a pipe) */
 	int quiet;            /* do not report bad records one by one */
 	const char *prog;     /* for messages */
-	struct cli_progress *progress; /* counts steps written, or NULL */
+	struct progress *progress; /* counts steps written, or NULL */
 	struct meter *meters;  /* one per thread to time the agents' steps, or NULL */
 	struct monitor *monitor; /* gets each step's time (--stats), or NULL */
 };

@@ -615,18 +615,12 @@ int genmodel_from_json(struct genmodel *g, json_t *j, const char *where, struct 
 	return 0;
 }
 
-static int sink(void *data, const char *buf, size_t len)
-{
-	msgpack_sbuffer *sb = data;
-	return msgpack_sbuffer_write(sb, buf, len);
-}
-
 /* A MessagePack map file becomes JSON text and then a jansson object, so
  * one parser checks both forms. */
 static int load_msgpack(const char *path, const char *bytes, size_t n, json_t **out, struct err *e)
 {
 	msgpack_unpacked u;
-	msgpack_sbuffer sb;
+	struct pack text;
 	size_t off = 0;
 	int rc;
 
@@ -636,16 +630,16 @@ static int load_msgpack(const char *path, const char *bytes, size_t n, json_t **
 	if (stream_scan(&sc, (const unsigned char *)bytes, n, &why) != 1)
 		return err_set(e, ERR_INPUT, "%s: not a JSON object or a MessagePack map (%s)", path, why);
 	msgpack_unpacked_init(&u);
-	msgpack_sbuffer_init(&sb);
+	pack_init(&text);
 	if (msgpack_unpack_next(&u, bytes, n, &off) != MSGPACK_UNPACK_SUCCESS || u.data.type != MSGPACK_OBJECT_MAP)
 		rc = err_set(e, ERR_INPUT, "%s: not a JSON object or a MessagePack map", path);
 	else if (off != n)
 		rc = err_set(e, ERR_INPUT, "%s: trailing bytes after the MessagePack map", path);
-	else if (mpjson_print(&u.data, sink, &sb))
+	else if (mpjson_print(&u.data, pack_append, &text))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	else
-		rc = mpjson_parse(sb.data, sb.size, out, path, e);
-	msgpack_sbuffer_destroy(&sb);
+		rc = mpjson_parse(text.data, text.len, out, path, e);
+	pack_free(&text);
 	msgpack_unpacked_destroy(&u);
 	return rc;
 }

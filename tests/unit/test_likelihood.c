@@ -88,7 +88,7 @@ static void pack_rec(msgpack_packer *pk, const struct data_rec *r)
 
 	msgpack_pack_map(pk, keys);
 	if (!(r->omit & 1)) {
-		stream_pack_str(pk, "step");
+		pack_str(pk, "step");
 		msgpack_pack_array(pk, (size_t)r->k);
 		for (int j = 0; j < r->k; j++) {
 			double s = r->step[j];
@@ -99,25 +99,25 @@ static void pack_rec(msgpack_packer *pk, const struct data_rec *r)
 		}
 	}
 	if (r->omit & 4) {
-		stream_pack_str(pk, "t");
+		pack_str(pk, "t");
 		msgpack_pack_double(pk, r->step[0] * 1e-5);
 	} else if (r->t) {
-		stream_pack_str(pk, "t");
-		stream_pack_numbers(pk, r->t, (size_t)r->k);
+		pack_str(pk, "t");
+		pack_numbers(pk, r->t, (size_t)r->k);
 	}
 	if (!(r->omit & 2)) {
-		stream_pack_str(pk, "phibar");
+		pack_str(pk, "phibar");
 		msgpack_pack_array(pk, (size_t)rows);
 		for (int j = 0; j < rows; j++)
-			stream_pack_numbers(pk, r->phibar + (size_t)j * r->cols, (size_t)r->cols);
+			pack_numbers(pk, r->phibar + (size_t)j * r->cols, (size_t)r->cols);
 	}
 	if (!isnan(r->sigma)) {
-		stream_pack_str(pk, "sigma_obs");
+		pack_str(pk, "sigma_obs");
 		msgpack_pack_double(pk, r->sigma);
 	}
 	if (r->status) {
-		stream_pack_str(pk, "status");
-		stream_pack_str(pk, r->status);
+		pack_str(pk, "status");
+		pack_str(pk, r->status);
 	}
 }
 
@@ -131,7 +131,9 @@ static void write_data(const char *path, const char *kind, const struct data_rec
 		fail_msg("stream_writer_open: %s", e.msg);
 	msgpack_packer *pk = stream_writer_packer(&w);
 	if (kind) {
-		stream_pack_header_start(pk, kind, 0);
+		struct pack_map h;
+		stream_header_begin(&h, pk, kind);
+		pack_map_end(&h);
 		assert_int_equal(stream_writer_flush(&w, 0, &e), 0);
 	}
 	for (int i = 0; i < n; i++) {
@@ -340,17 +342,19 @@ static void test_load_errors(void **state)
 		struct stream_writer w;
 		assert_int_equal(stream_writer_open(&w, s->path, 0, &e), 0);
 		msgpack_packer *pk = stream_writer_packer(&w);
-		stream_pack_header_start(pk, "data", 0);
+		struct pack_map h;
+		stream_header_begin(&h, pk, "data");
+		pack_map_end(&h);
 		pack_rec(pk, &good);
 		msgpack_pack_map(pk, 2);
-		stream_pack_str(pk, "step");
+		pack_str(pk, "step");
 		msgpack_pack_array(pk, 2);
 		msgpack_pack_int(pk, 10);
 		msgpack_pack_int(pk, 20);
-		stream_pack_str(pk, "phibar");
+		pack_str(pk, "phibar");
 		msgpack_pack_array(pk, 2);
-		stream_pack_numbers(pk, good_ph, 2);
-		stream_pack_numbers(pk, ph_three, 3);
+		pack_numbers(pk, good_ph, 2);
+		pack_numbers(pk, ph_three, 3);
 		assert_int_equal(stream_writer_commit(&w, &e), 0);
 		stream_writer_free(&w);
 		int rc = likelihood_data_load(&d, s->path, &m, &e);
@@ -363,7 +367,9 @@ static void test_load_errors(void **state)
 		struct stream_writer w;
 		assert_int_equal(stream_writer_open(&w, s->path, 0, &e), 0);
 		msgpack_packer *pk = stream_writer_packer(&w);
-		stream_pack_header_start(pk, "data", 0);
+		struct pack_map h;
+		stream_header_begin(&h, pk, "data");
+		pack_map_end(&h);
 		pack_rec(pk, &good);
 		msgpack_pack_array(pk, 1);
 		msgpack_pack_int(pk, 1);

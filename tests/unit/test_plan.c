@@ -78,15 +78,17 @@ static void write_data(const struct scratch *s, const char *file, int species, i
 	if (stream_writer_open(&w, path, 0, &e))
 		fail_msg("stream_writer_open %s: %s", path, e.msg);
 	msgpack_packer *pk = stream_writer_packer(&w);
-	stream_pack_header_start(pk, "data", 0);
+	struct pack_map h;
+	stream_header_begin(&h, pk, "data");
+	pack_map_end(&h);
 	assert_int_equal(stream_writer_flush(&w, 0, &e), 0);
 	for (int r = 0; r < records; r++) {
 		msgpack_pack_map(pk, isnan(sigma[r]) ? 2 : 3);
-		stream_pack_str(pk, "step");
+		pack_str(pk, "step");
 		msgpack_pack_array(pk, 3);
 		for (int k = 0; k < 3; k++)
 			msgpack_pack_int(pk, steps[k]);
-		stream_pack_str(pk, "phibar");
+		pack_str(pk, "phibar");
 		msgpack_pack_array(pk, 3);
 		for (int k = 0; k < 3; k++) {
 			msgpack_pack_array(pk, (size_t)species);
@@ -94,7 +96,7 @@ static void write_data(const struct scratch *s, const char *file, int species, i
 				msgpack_pack_double(pk, 0.1 + 0.01 * k + 0.001 * i);
 		}
 		if (!isnan(sigma[r])) {
-			stream_pack_str(pk, "sigma_obs");
+			pack_str(pk, "sigma_obs");
 			msgpack_pack_double(pk, sigma[r]);
 		}
 		assert_int_equal(stream_writer_flush(&w, 0, &e), 0);

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "normal.h"
+#include "pack.h"
 #include "prior.h"
 #include "rng.h"
 #include "scratch.h"
@@ -373,12 +374,10 @@ static void test_draw(void **state)
 
 /* ---- packing ---- */
 
-static void pack(const struct prior *pr, msgpack_sbuffer *sb)
+static void pack(const struct prior *pr, struct pack *b)
 {
-	msgpack_packer pk;
-	msgpack_sbuffer_init(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	prior_pack(&pk, pr);
+	pack_init(b);
+	prior_pack(pack_packer(b), pr);
 }
 
 static void test_pack_round_trip(void **state)
@@ -386,7 +385,7 @@ static void test_pack_round_trip(void **state)
 	struct scratch *s = *state;
 	struct prior pr, back;
 	struct err e = {0};
-	msgpack_sbuffer sb1, sb2;
+	struct pack sb1, sb2;
 	msgpack_zone zone;
 	msgpack_object o;
 	size_t off = 0;
@@ -394,13 +393,13 @@ static void test_pack_round_trip(void **state)
 	load_ok(s, &pr, good);
 	pack(&pr, &sb1);
 	msgpack_zone_init(&zone, 4096);
-	assert_int_equal(msgpack_unpack(sb1.data, sb1.size, &off, &zone, &o), MSGPACK_UNPACK_SUCCESS);
-	assert_int_equal(off, sb1.size);
+	assert_int_equal(msgpack_unpack(sb1.data, sb1.len, &off, &zone, &o), MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(off, sb1.len);
 	if (prior_from_object(&back, &o, "header", &e))
 		fail_msg("prior_from_object: %s", e.msg);
 	pack(&back, &sb2);
-	assert_int_equal(sb1.size, sb2.size);
-	assert_memory_equal(sb1.data, sb2.data, sb1.size);
+	assert_int_equal(sb1.len, sb2.len);
+	assert_memory_equal(sb1.data, sb2.data, sb1.len);
 
 	/* and the parameters are the same */
 	assert_int_equal(back.n, pr.n);
@@ -422,8 +421,8 @@ static void test_pack_round_trip(void **state)
 	assert_non_null(strstr(e.msg, "pop.mpk: header 'prior'"));
 
 	msgpack_zone_destroy(&zone);
-	msgpack_sbuffer_destroy(&sb1);
-	msgpack_sbuffer_destroy(&sb2);
+	pack_free(&sb1);
+	pack_free(&sb2);
 	prior_free(&back);
 	prior_free(&pr);
 }

@@ -104,11 +104,13 @@ static void cat(const char *out, const char *a, const char *b)
 
 static void pack_header(msgpack_packer *pk, const char *kind, const char *param)
 {
-	stream_pack_header_start(pk, kind, 1);
-	stream_pack_str(pk, "parameters");
+	struct pack_map h;
+	stream_header_begin(&h, pk, kind);
+	pack_key(&h, "parameters");
 	msgpack_pack_array(pk, 2);
-	stream_pack_str(pk, "a");
-	stream_pack_str(pk, param);
+	pack_str(pk, "a");
+	pack_str(pk, param);
+	pack_map_end(&h);
 }
 
 /* {"id": id, "theta": [id, id / 4]} */
@@ -116,10 +118,10 @@ static void pack_record(msgpack_packer *pk, long id)
 {
 	const double theta[2] = {(double)id, id / 4.0};
 	msgpack_pack_map(pk, 2);
-	stream_pack_str(pk, "id");
+	pack_str(pk, "id");
 	msgpack_pack_long(pk, id);
-	stream_pack_str(pk, "theta");
-	stream_pack_numbers(pk, theta, 2);
+	pack_str(pk, "theta");
+	pack_numbers(pk, theta, 2);
 }
 
 /* A stream at path: a header (unless kind is NULL) and records with ids
@@ -299,32 +301,32 @@ static void test_field_errors(void **state)
 	pack_header(pk, "theta", "b");
 	/* 1: three numbers (ints and floats mixed, a negative int) */
 	msgpack_pack_map(pk, 2);
-	stream_pack_str(pk, "theta");
+	pack_str(pk, "theta");
 	msgpack_pack_array(pk, 3);
 	msgpack_pack_int(pk, 1);
 	msgpack_pack_double(pk, 2.5);
 	msgpack_pack_int(pk, -3);
-	stream_pack_str(pk, "x");
+	pack_str(pk, "x");
 	msgpack_pack_float(pk, 0.5f);
 	/* 2: not a number inside */
 	msgpack_pack_map(pk, 2);
-	stream_pack_str(pk, "theta");
+	pack_str(pk, "theta");
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_double(pk, 1);
-	stream_pack_str(pk, "two");
-	stream_pack_str(pk, "x");
-	stream_pack_str(pk, "one");
+	pack_str(pk, "two");
+	pack_str(pk, "x");
+	pack_str(pk, "one");
 	/* 3: a NaN and an infinity */
 	msgpack_pack_map(pk, 2);
-	stream_pack_str(pk, "theta");
+	pack_str(pk, "theta");
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_double(pk, 1);
 	msgpack_pack_double(pk, NAN);
-	stream_pack_str(pk, "x");
+	pack_str(pk, "x");
 	msgpack_pack_double(pk, -INFINITY);
 	/* 4: theta not a list; x missing */
 	msgpack_pack_map(pk, 1);
-	stream_pack_str(pk, "theta");
+	pack_str(pk, "theta");
 	msgpack_pack_double(pk, 1);
 	assert_int_equal(stream_writer_commit(&w, &e), 0);
 	stream_writer_free(&w);
@@ -492,10 +494,10 @@ static void test_header_version(void **state)
 	assert_int_equal(stream_writer_open(&w, s->path, 0, &e), 0);
 	msgpack_packer *pk = stream_writer_packer(&w);
 	msgpack_pack_map(pk, 2);
-	stream_pack_str(pk, "biofilter");
+	pack_str(pk, "biofilter");
 	msgpack_pack_int(pk, 2);
-	stream_pack_str(pk, "kind");
-	stream_pack_str(pk, "theta");
+	pack_str(pk, "kind");
+	pack_str(pk, "theta");
 	pack_record(pk, 1);
 	assert_int_equal(stream_writer_commit(&w, &e), 0);
 	stream_writer_free(&w);
@@ -780,7 +782,7 @@ static void test_not_a_map(void **state)
 	assert_int_equal(stream_writer_open(&w, s->path, 0, &e), 0);
 	pk = stream_writer_packer(&w);
 	pack_header(pk, "theta", "b");
-	stream_pack_str(pk, "oops");
+	pack_str(pk, "oops");
 	pack_record(pk, 2);
 	assert_int_equal(stream_writer_commit(&w, &e), 0);
 	stream_writer_free(&w);
@@ -908,13 +910,13 @@ static void test_accessors(void **state)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 4);
-	stream_pack_str(&pk, "a");
+	pack_str(&pk, "a");
 	msgpack_pack_int(&pk, -7);
-	stream_pack_str(&pk, "");
-	stream_pack_str(&pk, "");
+	pack_str(&pk, "");
+	pack_str(&pk, "");
 	msgpack_pack_int(&pk, 5); /* a non-string key */
 	msgpack_pack_true(&pk);
-	stream_pack_str(&pk, "ab");
+	pack_str(&pk, "ab");
 	msgpack_pack_float(&pk, 1.5f);
 	msgpack_unpacked_init(&u);
 	assert_int_equal(msgpack_unpack_next(&u, sb.data, sb.size, NULL), MSGPACK_UNPACK_SUCCESS);
