@@ -17,10 +17,13 @@ CC      ?= cc
 OPTFLAGS ?= -O3 -g
 CFLAGS  ?= $(OPTFLAGS)
 WARN     = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes
-# -Werror in `make check` only: a user's plain `make` on a newer compiler
-# still builds (build/flags notes the flags, so switching rebuilds)
+# -Werror in `make check` only, so that a user's plain `make` on a newer
+# compiler still builds. An object built without it is built again by
+# `make check` (build/werror is removed by every other compile), but a
+# `make install` after `make check` rebuilds nothing.
 ifneq ($(filter check,$(MAKECMDGOALS)),)
-WARN    += -Werror
+WERROR   = -Werror
+WERROR_STAMP = build/werror
 endif
 CPPFLAGS += -D_DEFAULT_SOURCE -Isrc -Ibuild/gen
 DEPFLAGS = -MMD -MP
@@ -52,6 +55,11 @@ all: $(PROGRAMS:%=bin/%) bin/biofilter
 FLAGS := $(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS)
 build/flags: FORCE | build
 	@echo '$(FLAGS)' | cmp -s - $@ || echo '$(FLAGS)' > $@
+build/werror: | build
+	@touch $@
+# what a compile depends on besides its source
+BUILD_STAMPS = build/flags $(WERROR_STAMP)
+NOTE_NO_WERROR = $(if $(WERROR),,@rm -f build/werror)
 
 # profile's reports name the commit they were measured at (as git's
 # GIT-VERSION-FILE): build/commit changes only when the commit does
@@ -69,9 +77,10 @@ build/gen/program-list.h: tools/program-list $(PROGRAMS:%=programs/%.c) $(PROGRA
 	tools/program-list $(PROGRAMS) > $@.tmp && mv $@.tmp $@
 build/programs/biofilter.o: build/gen/program-list.h
 
-build/%.o: %.c build/flags
+build/%.o: %.c $(BUILD_STAMPS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+	$(NOTE_NO_WERROR)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(WERROR) $(CFLAGS) -c $< -o $@
 
 build/libbiofilter.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -79,11 +88,13 @@ build/libbiofilter.a: $(LIB_OBJS)
 bin/%: build/programs/%.o build/libbiofilter.a | bin
 	$(CC) $(CFLAGS) $(LDFLAGS) $< build/libbiofilter.a $(LDLIBS) -o $@
 
-build/tests/%: tests/unit/%.c build/libbiofilter.a build/flags | build/tests
-	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(CFLAGS) $< build/libbiofilter.a $(LDLIBS) -lcmocka -o $@
+build/tests/%: tests/unit/%.c build/libbiofilter.a $(BUILD_STAMPS) | build/tests
+	$(NOTE_NO_WERROR)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(WERROR) $(CFLAGS) $< build/libbiofilter.a $(LDLIBS) -lcmocka -o $@
 
-build/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c build/libbiofilter.a build/flags | build/tests
-	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(FUZZ_DATA) -DFUZZ_NAME='"$*"' $(WARN) $(CFLAGS) $< tests/fuzz/replay.c \
+build/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c build/libbiofilter.a $(BUILD_STAMPS) | build/tests
+	$(NOTE_NO_WERROR)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(FUZZ_DATA) -DFUZZ_NAME='"$*"' $(WARN) $(WERROR) $(CFLAGS) $< tests/fuzz/replay.c \
 		build/libbiofilter.a $(LDLIBS) -o $@
 
 build/fuzz/%.o: %.c | build/fuzz

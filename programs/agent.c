@@ -11,15 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "aif/world.h"
 #include "aif/episodes.h"
 #include "aif/genmodel.h"
+#include "aif/world.h"
+#include "cli.h"
+#include "meter.h"
+#include "monitor.h"
 #include "mpjson.h"
 #include "phases.h"
 #include "pool.h"
-#include "meter.h"
-#include "monitor.h"
 #include "stream.h"
 
 static const char usage[] =

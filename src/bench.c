@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "calibration.h"
-#include "clock.h"
-#include "aif/world.h"
 #include "aif/episodes.h"
 #include "aif/genmodel.h"
+#include "aif/world.h"
+#include "calibration.h"
+#include "clock.h"
 #include "likelihood.h"
 #include "measure.h"
 #include "meter.h"

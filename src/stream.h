@@ -107,7 +107,8 @@ struct stream_reader {
 	struct meter *meter;     /* set after opening to time reading, or NULL */
 };
 
-/* Open path ("-" or NULL: stdin) for reading. */
+/* Open path ("-" or NULL: stdin) for reading. A zeroed reader is closed
+ * and safe to free; stream_reader_free leaves it so. */
 BF_RESULT int stream_reader_open(struct stream_reader *r, const char *path, struct err *e);
 /* Read from an open descriptor (a pipe), which the reader then owns (also
  * on failure); name is for messages. */

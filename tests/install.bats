@@ -44,3 +44,30 @@ setup() {
 	assert_success
 	assert_output --partial "solve"
 }
+
+@test "biofilter --help lists every program of programs/, each with its man page's NAME line" {
+	run "$top/bin/biofilter" --help
+	assert_success
+	n=0
+	for main in "$top"/programs/*.c; do
+		p=$(basename "$main" .c)
+		[ "$p" = biofilter ] && continue
+		nd=$(sed -n 's/^\.Nd //p' "$top/man/$p.1" | sed 's/\\-/-/g')
+		[ -n "$nd" ] || fail "man/$p.1 has no NAME line"
+		assert_line --regexp "^  $p +$(printf '%s' "$nd" | sed 's/[][().*^$+?{}|]/\\&/g')\$"
+		n=$((n + 1))
+	done
+	# solve sensitivity tmcmc-stage infer agent mpcat analytic-loglik profile
+	[ "$n" -ge 8 ]
+	# nothing else is listed
+	[ "$(printf '%s\n' "$output" | grep -c '^  [a-z]')" -eq "$n" ]
+}
+
+@test "biofilter profile runs profile (it was installed but refused)" {
+	run "$top/bin/biofilter" profile --version
+	assert_success
+	assert_output --partial "profile (biofilter)"
+	run "$top/bin/biofilter" profile --no-such-option
+	assert_failure 2
+	assert_output --partial "profile:"
+}

@@ -14,9 +14,9 @@
 
 #include "aif/aif.h"
 #include "clock.h"
-#include "progress.h"
 #include "mpjson.h"
 #include "pool.h"
+#include "progress.h"
 #include "version.h"
 
 /* ---- one parsed observation record ---- */
