@@ -20,7 +20,6 @@
 #include "stream.h"
 #include "thetaloop.h"
 #include "trajectory.h"
-#include "version.h"
 
 static const char usage[] =
 	"usage: analytic-loglik [-i IN] [-o OUT] [-z] [options] SPEC.json\n"
@@ -126,9 +125,7 @@ static void pack_header(msgpack_packer *pk, const struct run *u)
 {
 	struct pack_map h;
 
-	stream_header_begin(&h, pk, "loglik");
-	pack_kv_str(&h, "program", "analytic-loglik");
-	pack_kv_str(&h, "version", BIOFILTER_VERSION);
+	stream_header_program(&h, pk, "loglik", "analytic-loglik");
 	if (u->o.prior) {
 		pack_key(&h, "parameters");
 		pack_strs(pk, (const char *const *)u->pr.names, u->pr.n);

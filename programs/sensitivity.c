@@ -21,7 +21,6 @@
 #include "thetaloop.h"
 #include "trajectory.h"
 #include "tsm.h"
-#include "version.h"
 
 static const char usage[] =
 	"usage: sensitivity -m MODEL.json [-i IN] [-o OUT] [-z] [options]\n"
@@ -212,13 +211,8 @@ static void pack_header(msgpack_packer *pk, const struct run *u)
 	const struct options *o = &u->o;
 	struct pack_map h;
 
-	stream_header_begin(&h, pk, o->data ? "loglik" : "moments");
-	pack_kv_str(&h, "program", "sensitivity");
-	pack_kv_str(&h, "version", BIOFILTER_VERSION);
-	pack_key(&h, "parameters");
-	pack_strs(pk, (const char *const *)m->names, m->n_theta);
-	pack_key(&h, "model");
-	mpjson_pack(pk, m->json);
+	stream_header_program(&h, pk, o->data ? "loglik" : "moments", "sensitivity");
+	model_pack_entries(&h, m);
 	pack_kv_double(&h, "cov", o->cov);
 	pack_key(&h, "aleatory");
 	pack_names(pk, m, u->aleatory, u->n_aleatory);

@@ -20,7 +20,6 @@
 #include "stream.h"
 #include "thetaloop.h"
 #include "trajectory.h"
-#include "version.h"
 
 static const char usage[] =
 	"usage: solve -m MODEL.json [-i IN] [-o OUT] [-z] [options]\n"
@@ -174,13 +173,8 @@ static void pack_header(msgpack_packer *pk, const struct options *o, const struc
 {
 	struct pack_map h;
 
-	stream_header_begin(&h, pk, o->observe ? "data" : "trajectory");
-	pack_kv_str(&h, "program", "solve");
-	pack_kv_str(&h, "version", BIOFILTER_VERSION);
-	pack_key(&h, "parameters");
-	pack_strs(pk, (const char *const *)m->names, m->n_theta);
-	pack_key(&h, "model");
-	mpjson_pack(pk, m->json);
+	stream_header_program(&h, pk, o->observe ? "data" : "trajectory", "solve");
+	model_pack_entries(&h, m);
 	if (o->observe) {
 		pack_kv_long(&h, "points", o->observe);
 		pack_kv_double(&h, "noise", o->noise);

@@ -246,7 +246,7 @@ int calibration_write_setup(struct calibration *c, int k, const char *root, stru
 {
 	const struct plan *p = c->plan;
 	struct plan_level *lv = &p->levels[k];
-	char path[CALIBRATION_SETUP_FILES][4096], q[4][4096];
+	char path[CALIBRATION_SETUP_FILES][4096], q[5][8300];
 	int rc;
 
 	if ((rc = calibration_fix(c, lv, e)) || (rc = make_dir(root, e)) ||
@@ -288,7 +288,8 @@ int calibration_write_setup(struct calibration *c, int k, const char *root, stru
 	fprintf(f, "# level %s of %s, for the pipeline's stages (infer --setup); sh syntax\n", lv->name, p->path);
 	fprintf(f, "BIOFILTER_LEVEL=%s\nBIOFILTER_LEVEL_INDEX=%d\n", q[3], lv->index);
 	fprintf(f, "BIOFILTER_MODEL=%s\nBIOFILTER_PRIOR=%s\nBIOFILTER_DATA=%s\n", q[0], q[1], q[2]);
-	fprintf(f, "BIOFILTER_SIGMA_OBS=%.17g\nBIOFILTER_COV=%.17g\nBIOFILTER_SET='%s'\n", lv->sigma_obs, p->cov, set);
+	shell_quote(q[4], sizeof q[4], set);
+	fprintf(f, "BIOFILTER_SIGMA_OBS=%.17g\nBIOFILTER_COV=%.17g\nBIOFILTER_SET=%s\n", lv->sigma_obs, p->cov, q[4]);
 	fprintf(f, "BIOFILTER_EVAL_ARGS=\"-m $BIOFILTER_MODEL --data $BIOFILTER_DATA --sigma-obs $BIOFILTER_SIGMA_OBS "
 		   "--cov $BIOFILTER_COV --set=$BIOFILTER_SET\"\n");
 	fprintf(f, "BIOFILTER_SAMPLES=%ld\nBIOFILTER_SEED=%llu\n", p->samples, (unsigned long long)p->seed);
@@ -324,6 +325,15 @@ void calibration_remove_setup(const struct calibration *c, const char *root)
 	rmdir(root);
 }
 
+/* Level k is run or loaded again: what it had is forgotten first, so
+ * that done[k] never stands for a population that is gone. */
+static void forget_level(struct calibration *c, int k)
+{
+	population_free(&c->post[k]);
+	posterior_summary_free(&c->sum[k]);
+	c->done[k] = 0;
+}
+
 static int finish_level(struct calibration *c, int k, struct err *e)
 {
 	int rc = posterior_summary_init(&c->sum[k], &c->post[k], e);
@@ -348,6 +358,7 @@ int calibration_run_level(struct calibration *c, int k, const struct calibration
 	memset(&next, 0, sizeof next);
 	if ((rc = calibration_fix(c, lv, e)))
 		return rc;
+	forget_level(c, k);
 	if (c->eval) {
 		/* the command sees the level through the setup's variables */
 		char env[4096], qenv[4200];
@@ -418,7 +429,10 @@ int calibration_load_level(struct calibration *c, int k, const char *path, struc
 	struct prior pr;
 	int rc;
 
-	if ((rc = calibration_fix(c, lv, e)) || (rc = population_read(pop, &pr, path, e)))
+	if ((rc = calibration_fix(c, lv, e)))
+		return rc;
+	forget_level(c, k);
+	if ((rc = population_read(pop, &pr, path, e)))
 		return rc;
 	int same = pr.n == lv->prior.n;
 	for (int i = 0; same && i < pr.n; i++) {

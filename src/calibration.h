@@ -99,8 +99,8 @@ void calibration_remove_setup(const struct calibration *c, const char *root);
 
 /* The posterior predictive stream (predictive.h) of every level, then of
  * the validation, if the plan has one, which is drawn at the last level's
- * population (the levels before it are fixed at their MAP or mean, as
- * that level had them). Every level must be done. Rows at every `every`-th
+ * population (the parameters that level did not learn are fixed as the
+ * validation's own "fixed" says: MAP or mean). Every level must be done. Rows at every `every`-th
  * step, or about 500 rows with every = 0; failed[k] (n_levels + 1 of
  * them) gets the samples of item k that did not run and are left out. */
 BF_RESULT int calibration_write_predictive(struct calibration *c, long every, struct stream_writer *w,

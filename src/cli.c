@@ -46,7 +46,9 @@ int cli_parse_double(const char *arg, const char *opt, double *out, struct err *
 	char *end;
 	errno = 0;
 	double v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v))
+	/* ERANGE also flags an underflow to a subnormal, which is a number;
+	 * an overflow is infinite */
+	if ((errno && errno != ERANGE) || end == arg || *end || !isfinite(v))
 		return err_set(e, ERR_INPUT, "'%s' must be a finite number, got '%s'", opt, arg);
 	*out = v;
 	return 0;
@@ -139,11 +141,17 @@ int cli_parse_list(const char *arg, const char *opt, long lo, long hi, int **out
 
 int cli_bad_option(int c, char **argv, struct err *e)
 {
-	const char *arg = argv[optind - 1];
+	const char *arg = argv[optind - 1], *next = argv[optind];
 	char shortopt[3] = {'-', (char)optopt, 0};
 
-	/* a short option's letter is in optopt; a long one's is 0 */
-	if (optopt && !(arg[0] == '-' && arg[1] == '-'))
+	/* A short option's letter is in optopt (a long one's is 0, or its
+	 * short letter when its value is missing). getopt moves optind past
+	 * a bundle only after its last letter, so a bad letter inside a
+	 * bundle (-xq) is in argv[optind], not argv[optind - 1], which may be
+	 * a long option before it. */
+	int long_before = arg[0] == '-' && arg[1] == '-';
+	int in_bundle = next && next[0] == '-' && next[1] && next[1] != '-' && strchr(next + 1, optopt);
+	if (optopt && (!long_before || in_bundle))
 		arg = shortopt;
 	if (c == ':')
 		return err_set(e, ERR_INPUT, "option '%s' needs a value", arg);

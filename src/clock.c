@@ -16,10 +16,14 @@ double clock_now(void)
 
 void clock_format_seconds(char *buf, size_t size, double s)
 {
-	if (s < 1e-3)
+	/* the unit is chosen after rounding to 3 digits: 999.6 us is 1 ms,
+	 * not "1e+03 us" */
+	if (s < 0.9995e-3)
 		snprintf(buf, size, "%.3g us", s * 1e6);
-	else if (s < 1)
+	else if (s < 0.9995)
 		snprintf(buf, size, "%.3g ms", s * 1e3);
-	else
+	else if (s < 999.5)
 		snprintf(buf, size, "%.3g s", s);
+	else
+		snprintf(buf, size, "%.0f s", s);
 }

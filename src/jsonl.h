@@ -24,6 +24,9 @@ struct jsonl_reader {
 	gzFile gz;
 	char *line;          /* the current line, without its end */
 	size_t cap;
+	char *buf;           /* inflated bytes read ahead: buf[pos..have) */
+	size_t pos, have;
+	int eof;
 	long line_no;        /* 1-based number of the current line */
 };
 

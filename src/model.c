@@ -290,3 +290,11 @@ int model_param_list(const struct model *m, const char *list, const char *opt, i
 			out[(*n)++] = p;
 	return 0;
 }
+
+void model_pack_entries(struct pack_map *h, const struct model *m)
+{
+	pack_key(h, "parameters");
+	pack_strs(pack_map_packer(h), (const char *const *)m->names, m->n_theta);
+	pack_key(h, "model");
+	mpjson_pack(pack_map_packer(h), m->json);
+}

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "pack.h"
 
 #define MODEL_MAX_SPECIES 32
 #define MODEL_MAX_STATE (2 * MODEL_MAX_SPECIES + 2)
@@ -77,5 +78,9 @@ int model_param_index(const struct model *m, const char *name);
  * `opt` names the option in messages. */
 BF_RESULT int model_param_list(const struct model *m, const char *list, const char *opt, int *out, int *n,
 			       struct err *e);
+
+/* A header's "parameters" (the names in theta order) and "model" (the
+ * model file as read) entries, for the streams computed from m. */
+void model_pack_entries(struct pack_map *h, const struct model *m);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "pack.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,22 @@ void pack_kv_bool(struct pack_map *m, const char *key, int v)
 {
 	pack_key(m, key);
 	pack_bool(&m->b->pk, v);
+}
+
+void pack_fields(struct pack_map *m, const void *base, const struct pack_field *f, size_t n, int skip_absent)
+{
+	for (size_t k = 0; k < n; k++) {
+		const char *at = (const char *)base + f[k].off;
+		if (f[k].count) {
+			long v = *(const long *)at;
+			if (!skip_absent || v >= 0)
+				pack_kv_long(m, f[k].key, v);
+		} else {
+			double v = *(const double *)at;
+			if (!skip_absent || !isnan(v))
+				pack_kv_double(m, f[k].key, v);
+		}
+	}
 }
 
 void pack_kv_object(struct pack_map *m, const char *key, const msgpack_object *o)

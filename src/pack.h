@@ -77,4 +77,15 @@ void pack_kv_bool(struct pack_map *m, const char *key, int v);
 /* A value read from a stream (a record's id), packed as it was. */
 void pack_kv_object(struct pack_map *m, const char *key, const msgpack_object *o);
 
+/* A struct's numeric fields as map entries, in a table: the key, the
+ * field's offset, and whether it is a count (a long) or a double. */
+struct pack_field {
+	const char *key;
+	size_t off;
+	int count;
+};
+/* Pack the n fields f of the struct at base into m; with skip_absent, a
+ * negative count or a NaN double is left out. */
+void pack_fields(struct pack_map *m, const void *base, const struct pack_field *f, size_t n, int skip_absent);
+
 #endif

@@ -13,12 +13,8 @@
 #include "pack.h"
 #include "version.h"
 
-/* The shape's fields: name, place, and whether it is a count (a long). */
-static const struct {
-	const char *key;
-	size_t off;
-	int count;
-} shape_fields[] = {
+/* The shape's fields, in the document's order. */
+static const struct pack_field shape_fields[] = {
 	{"threads", offsetof(struct phases_shape, threads), 1},
 	{"levels", offsetof(struct phases_shape, levels), 1},
 	{"samples", offsetof(struct phases_shape, samples), 1},
@@ -38,23 +34,6 @@ static long *shape_long(struct phases_shape *s, size_t k)
 static double *shape_double(struct phases_shape *s, size_t k)
 {
 	return (double *)((char *)s + shape_fields[k].off);
-}
-
-/* Pack the fields of s that are present into doc. */
-static void pack_shape(struct pack_map *doc, const struct phases_shape *s)
-{
-	for (size_t k = 0; k < SHAPE_FIELDS; k++) {
-		const char *at = (const char *)s + shape_fields[k].off;
-		if (shape_fields[k].count) {
-			long v = *(const long *)at;
-			if (v >= 0)
-				pack_kv_long(doc, shape_fields[k].key, v);
-		} else {
-			double v = *(const double *)at;
-			if (!isnan(v))
-				pack_kv_double(doc, shape_fields[k].key, v);
-		}
-	}
 }
 
 void phases_shape_init(struct phases_shape *s)
@@ -108,7 +87,7 @@ int phases_write(struct meter *m, int n, const char *path, const char *prog, con
 	pack_map_end(&map);
 	pack_kv_long(&doc, "peak_rss_kib", r.peak_rss_kib);
 	if (shape)
-		pack_shape(&doc, shape);
+		pack_fields(&doc, shape, shape_fields, SHAPE_FIELDS, 1);
 	pack_map_end(&doc);
 	int rc = mpjson_write_file(path, &b, e);
 	pack_free(&b);

@@ -65,13 +65,8 @@ int population_extend_history(struct population *p, const struct population *in,
 	return 0;
 }
 
-/* The fields of a history entry in the header's order: the key, the
- * place in struct population_stage, and whether it is a count (a long). */
-static const struct {
-	const char *key;
-	size_t off;
-	int count;
-} stage_fields[] = {
+/* The fields of a history entry in the header's order. */
+static const struct pack_field stage_fields[] = {
 	{"stage", offsetof(struct population_stage, stage), 1},
 	{"beta", offsetof(struct population_stage, beta), 0},
 	{"dbeta", offsetof(struct population_stage, dbeta), 0},
@@ -88,15 +83,9 @@ void population_pack_history(msgpack_packer *pk, const struct population *p)
 {
 	msgpack_pack_array(pk, (size_t)p->n_history);
 	for (long i = 0; i < p->n_history; i++) {
-		const char *h = (const char *)&p->history[i];
 		struct pack_map m;
 		pack_map_begin(&m, pk);
-		for (size_t k = 0; k < STAGE_FIELDS; k++) {
-			if (stage_fields[k].count)
-				pack_kv_long(&m, stage_fields[k].key, *(const long *)(h + stage_fields[k].off));
-			else
-				pack_kv_double(&m, stage_fields[k].key, *(const double *)(h + stage_fields[k].off));
-		}
+		pack_fields(&m, &p->history[i], stage_fields, STAGE_FIELDS, 0);
 		pack_map_end(&m);
 	}
 }

@@ -26,6 +26,7 @@
 
 #include "clock.h"
 #include "outfile.h"
+#include "version.h"
 
 #define READ_CHUNK (64 * 1024)
 #define WRITE_BLOCK (1024 * 1024)
@@ -784,4 +785,11 @@ void stream_header_begin(struct pack_map *m, msgpack_packer *pk, const char *kin
 	pack_key(m, "biofilter");
 	msgpack_pack_int(pk, STREAM_VERSION);
 	pack_kv_str(m, "kind", kind);
+}
+
+void stream_header_program(struct pack_map *m, msgpack_packer *pk, const char *kind, const char *program)
+{
+	stream_header_begin(m, pk, kind);
+	pack_kv_str(m, "program", program);
+	pack_kv_str(m, "version", BIOFILTER_VERSION);
 }

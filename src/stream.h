@@ -202,5 +202,7 @@ void stream_writer_free(struct stream_writer *w);
 /* Begin a header map: "biofilter" and "kind", then the caller's entries,
  * then pack_map_end(m). */
 void stream_header_begin(struct pack_map *m, msgpack_packer *pk, const char *kind);
+/* The same for a program's output: then "program" and "version". */
+void stream_header_program(struct pack_map *m, msgpack_packer *pk, const char *kind, const char *program);
 
 #endif

@@ -17,7 +17,6 @@
 #include "mpjson.h"
 #include "pool.h"
 #include "progress.h"
-#include "version.h"
 
 /* ---- one parsed observation record ---- */
 
@@ -243,9 +242,7 @@ void episodes_pack_header(msgpack_packer *pk, const struct episodes_options *o, 
 	int L = g->opt.policy_len, F = g->n_fac;
 	struct pack_map h, w;
 
-	stream_header_begin(&h, pk, "step");
-	pack_kv_str(&h, "program", "agent");
-	pack_kv_str(&h, "version", BIOFILTER_VERSION);
+	stream_header_program(&h, pk, "step", "agent");
 	pack_key(&h, "model");
 	mpjson_pack(pk, g->json);
 	pack_key(&h, "policies");
