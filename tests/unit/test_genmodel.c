@@ -41,6 +41,8 @@
 
 #include "aif/genmodel.h"
 #include "mpjson.h"
+
+#include "objects.h"
 #include "scratch.h"
 
 #define WHERE "m.json"
@@ -84,15 +86,6 @@ static double B_want(int to, int from, int u)
 
 /* ---- helpers ---- */
 
-static json_t *parse(const char *text)
-{
-	json_error_t je;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-	if (!j)
-		fail_msg("the test's JSON does not parse: %s\n%s", je.text, text);
-	return j;
-}
-
 /* Load j (the caller keeps its reference), or fail with the message. */
 static void load_json_ok(struct genmodel *g, json_t *j, const char *what)
 {
@@ -106,7 +99,7 @@ static void load_json_ok(struct genmodel *g, json_t *j, const char *what)
 
 static void load_ok(struct genmodel *g, const char *text)
 {
-	json_t *j = parse(text);
+	json_t *j = json_text(text);
 	load_json_ok(g, j, text);
 	json_decref(j); /* the model keeps its own reference */
 }
@@ -156,7 +149,7 @@ static void refuse_all(const struct bad *cases, size_t n)
 	for (size_t c = 0; c < n; c++) {
 		char what[2048];
 		snprintf(what, sizeof what, "case %zu: %s", c, cases[c].text);
-		json_t *j = parse(cases[c].text);
+		json_t *j = json_text(cases[c].text);
 		expect_refusal(j, what, cases[c].n1, cases[c].n2);
 		json_decref(j);
 	}
@@ -208,7 +201,7 @@ static json_t *model_json(int n_mod, const int *obs, int n_fac, const int *state
 
 static void set_options(json_t *j, const char *options)
 {
-	json_object_set_new(j, "options", parse(options));
+	json_object_set_new(j, "options", json_text(options));
 }
 
 /* Every column (along the first axis) of x, rows x cols, sums to 1. */
@@ -234,7 +227,7 @@ static void test_one_factor(void **state)
 {
 	(void)state;
 	struct genmodel g;
-	json_t *j = parse(MODEL);
+	json_t *j = json_text(MODEL);
 
 	load_json_ok(&g, j, MODEL);
 	assert_int_equal(g.n_mod, 1);
@@ -470,7 +463,7 @@ static void test_null_is_absent(void **state)
 	genmodel_free(&g);
 
 	/* a null pA does not satisfy learn_A */
-	json_t *j = parse(WITH("\"pA\": null, \"options\": {\"learn_A\": true}"));
+	json_t *j = json_text(WITH("\"pA\": null, \"options\": {\"learn_A\": true}"));
 	expect_refusal(j, "learn_A with pA null", "option 'learn_A' needs 'pA'", NULL);
 	json_decref(j);
 }
@@ -562,21 +555,21 @@ static void test_control_fac_idx_given(void **state)
 	struct genmodel g;
 	json_t *j = model_json(1, (const int[]){2}, 2, (const int[]){2, 3}, (const int[]){2, 3});
 
-	json_object_set_new(j, "control_fac_idx", parse("[1]"));
+	json_object_set_new(j, "control_fac_idx", json_text("[1]"));
 	load_json_ok(&g, j, "control_fac_idx [1]");
 	assert_int_equal(g.n_control_fac, 1);
 	assert_int_equal(g.control_fac_idx[0], 1);
 	assert_int_equal(g.n_policies, 6);
 	genmodel_free(&g);
 
-	json_object_set_new(j, "control_fac_idx", parse("[1, 0]"));
+	json_object_set_new(j, "control_fac_idx", json_text("[1, 0]"));
 	load_json_ok(&g, j, "control_fac_idx [1, 0]");
 	assert_int_equal(g.n_control_fac, 2);
 	assert_int_equal(g.control_fac_idx[0], 1);
 	assert_int_equal(g.control_fac_idx[1], 0);
 	genmodel_free(&g);
 
-	json_object_set_new(j, "control_fac_idx", parse("[]"));
+	json_object_set_new(j, "control_fac_idx", json_text("[]"));
 	load_json_ok(&g, j, "control_fac_idx []");
 	assert_int_equal(g.n_control_fac, 0);
 	genmodel_free(&g);
@@ -602,7 +595,7 @@ static void test_control_fac_idx_refused(void **state)
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
 		json_t *j = model_json(1, (const int[]){2}, 2, (const int[]){2, 3}, (const int[]){cases[c].controls0, 3});
-		json_object_set_new(j, "control_fac_idx", parse(cases[c].idx));
+		json_object_set_new(j, "control_fac_idx", json_text(cases[c].idx));
 		expect_refusal(j, cases[c].idx, cases[c].n1, cases[c].n2);
 		json_decref(j);
 	}
@@ -738,19 +731,19 @@ static void test_normalisation_tolerance(void **state)
 		snprintf(text, sizeof text,
 			 "{\"A\": [[[%.17g, 0.1, 0.0], [0.25, 0.2, 0.0], [0.25, 0.3, 0.5], [0.0, 0.4, 0.5]]], " B_ "}",
 			 0.5 + d);
-		j = parse(text);
+		j = json_text(text);
 		expect_refusal(j, text, ok ? NULL : "'A'[0] column [:, 0] sums to", NULL);
 		json_decref(j);
 
 		snprintf(text, sizeof text,
 			 "{" A_ ", \"B\": [[[[1, 0], [0, 0], [0, 1]], [[0, 1], [1, 0], [0, 0]], [[0, 0], [0, %.17g], [1, 0]]]]}",
 			 1 + d);
-		j = parse(text);
+		j = json_text(text);
 		expect_refusal(j, text, ok ? NULL : "'B'[0] column [:, 1, 1] sums to", NULL);
 		json_decref(j);
 
 		snprintf(text, sizeof text, "{" A_ ", " B_ ", \"D\": [[0.5, 0.25, %.17g]]}", 0.25 + d);
-		j = parse(text);
+		j = json_text(text);
 		expect_refusal(j, text, ok ? NULL : "'D'[0] column [:] sums to", NULL);
 		json_decref(j);
 	}
@@ -811,7 +804,7 @@ static void test_refuse_too_many_policies(void **state)
 {
 	(void)state;
 	json_t *two = model_json(1, (const int[]){2}, 2, (const int[]){2, 3}, (const int[]){2, 3});
-	json_t *one = parse(OPTS("\"policy_len\": 23"));
+	json_t *one = json_text(OPTS("\"policy_len\": 23"));
 	json_t *cases[] = {one, two};
 	char want[64];
 
@@ -947,7 +940,7 @@ static void test_refuse_too_large(void **state)
 	for (int f = 0; f < 3; f++)
 		json_array_append_new(B, filled((const int[]){200, 200, 1}, 3, 0.005));
 	json_object_set_new(j, "B", B);
-	json_object_set_new(j, "A", parse("[[0, 0]]"));
+	json_object_set_new(j, "A", json_text("[[0, 0]]"));
 	expect_refusal(j, "8e6 joint states", "more than 4194304 joint hidden states", NULL);
 	json_decref(j);
 
@@ -968,13 +961,6 @@ static void test_refuse_too_large(void **state)
 
 /* ---- genmodel_load ---- */
 
-static void write_bytes(const char *path, const void *bytes, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(bytes, 1, n, f) != n || fclose(f))
-		fail_msg("cannot write %s", path);
-}
-
 /* j as one MessagePack map (plus `extra` bytes after it). */
 static void write_msgpack(const char *path, const json_t *j, const char *extra, size_t n_extra)
 {
@@ -986,7 +972,7 @@ static void write_msgpack(const char *path, const json_t *j, const char *extra, 
 	mpjson_pack(&pk, j);
 	if (n_extra)
 		msgpack_sbuffer_write(&sb, extra, n_extra);
-	write_bytes(path, sb.data, sb.size);
+	scratch_write_bytes(path, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 }
 
@@ -1052,7 +1038,7 @@ static void test_load_json_and_msgpack(void **state)
 	struct genmodel gj, gm, go;
 	struct err e = {0};
 	char mpk[256];
-	json_t *j = parse(FULL_MODEL);
+	json_t *j = json_text(FULL_MODEL);
 
 	/* leading white space is allowed before a JSON object */
 	scratch_write(s->path, "\n  " FULL_MODEL "\n");
@@ -1105,14 +1091,14 @@ static void test_load_refusals(void **state)
 	/* a directory */
 	LOAD_REFUSED(s->dir, "directory");
 	/* garbage bytes: not MessagePack, or MessagePack but not a map */
-	write_bytes(s->path, "\xc1\xc1\xc1\xc1", 4);
+	scratch_write_bytes(s->path, "\xc1\xc1\xc1\xc1", 4);
 	LOAD_REFUSED(s->path, "not a JSON object or a MessagePack map");
 	scratch_write(s->path, "garbage!");
 	LOAD_REFUSED(s->path, "not a JSON object or a MessagePack map");
 	scratch_write(s->path, "[1, 2]");
 	LOAD_REFUSED(s->path, "not a JSON object or a MessagePack map");
 	/* a map and more */
-	json_t *j = parse(MODEL);
+	json_t *j = json_text(MODEL);
 	write_msgpack(s->path, j, "\x01", 1);
 	LOAD_REFUSED(s->path, "trailing bytes after the MessagePack map");
 	json_decref(j);
@@ -1407,7 +1393,7 @@ static void test_free_is_safe(void **state)
 	memset(&g, 0, sizeof g);
 	genmodel_free(&g);
 	genmodel_free(&g);
-	json_t *j = parse(OPTS("\"policy_len\": 0"));
+	json_t *j = json_text(OPTS("\"policy_len\": 0"));
 	assert_int_equal(genmodel_from_json(&g, j, WHERE, &e), ERR_INPUT);
 	genmodel_free(&g);
 	genmodel_free(&g);
@@ -1432,7 +1418,7 @@ static void test_refuse_zero_count_columns(void **state)
 	for (int c = 0; c < 3; c++) {
 		struct genmodel g;
 		struct err e = {0};
-		json_t *j = parse(texts[c]);
+		json_t *j = json_text(texts[c]);
 		int rc = genmodel_from_json(&g, j, WHERE, &e);
 		if (rc != ERR_INPUT || !strstr(e.msg, names[c]) || !strstr(e.msg, "sums to 0")) {
 			fprintf(stderr, "%s\n", e.msg);

@@ -41,10 +41,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "examples.h"
 #include "likelihood.h"
-#include "scratch.h"
 #include "stream.h"
+
+#include "examples.h"
+#include "scratch.h"
+#include "streams.h"
 
 #define TWO_PI 6.283185307179586476925286766559
 #define REL_TOL 1e-12
@@ -125,24 +127,15 @@ static void pack_rec(msgpack_packer *pk, const struct data_rec *r)
 static void write_data(const char *path, const char *kind, const struct data_rec *recs, int n)
 {
 	struct stream_writer w;
-	struct err e = {0};
 
-	if (stream_writer_open(&w, path, 0, &e))
-		fail_msg("stream_writer_open: %s", e.msg);
-	msgpack_packer *pk = stream_writer_packer(&w);
-	if (kind) {
-		struct pack_map h;
-		stream_header_begin(&h, pk, kind);
-		pack_map_end(&h);
-		assert_int_equal(stream_writer_flush(&w, 0, &e), 0);
-	}
+	writer_open_ok(&w, path);
+	if (kind)
+		writer_header_ok(&w, kind);
 	for (int i = 0; i < n; i++) {
-		pack_rec(pk, &recs[i]);
-		assert_int_equal(stream_writer_flush(&w, 0, &e), 0);
+		pack_rec(stream_writer_packer(&w), &recs[i]);
+		writer_flush_ok(&w);
 	}
-	if (stream_writer_commit(&w, &e))
-		fail_msg("stream_writer_commit: %s", e.msg);
-	stream_writer_free(&w);
+	writer_commit_ok(&w);
 }
 
 static void load_ok(struct likelihood_data *d, const char *path, const struct model *m)
@@ -340,11 +333,9 @@ static void test_load_errors(void **state)
 	/* rows of mixed lengths: the short second row is named */
 	{
 		struct stream_writer w;
-		assert_int_equal(stream_writer_open(&w, s->path, 0, &e), 0);
+		writer_open_ok(&w, s->path);
+		writer_header_ok(&w, "data");
 		msgpack_packer *pk = stream_writer_packer(&w);
-		struct pack_map h;
-		stream_header_begin(&h, pk, "data");
-		pack_map_end(&h);
 		pack_rec(pk, &good);
 		msgpack_pack_map(pk, 2);
 		pack_str(pk, "step");
@@ -355,8 +346,7 @@ static void test_load_errors(void **state)
 		msgpack_pack_array(pk, 2);
 		pack_numbers(pk, good_ph, 2);
 		pack_numbers(pk, ph_three, 3);
-		assert_int_equal(stream_writer_commit(&w, &e), 0);
-		stream_writer_free(&w);
+		writer_commit_ok(&w);
 		int rc = likelihood_data_load(&d, s->path, &m, &e);
 		assert_refused("rows of 2 and 3 numbers", rc, &e, &d, s->path, "record 2", "'phibar'[1]");
 		likelihood_data_free(&d);
@@ -365,16 +355,13 @@ static void test_load_errors(void **state)
 	/* a record that is not a map */
 	{
 		struct stream_writer w;
-		assert_int_equal(stream_writer_open(&w, s->path, 0, &e), 0);
+		writer_open_ok(&w, s->path);
+		writer_header_ok(&w, "data");
 		msgpack_packer *pk = stream_writer_packer(&w);
-		struct pack_map h;
-		stream_header_begin(&h, pk, "data");
-		pack_map_end(&h);
 		pack_rec(pk, &good);
 		msgpack_pack_array(pk, 1);
 		msgpack_pack_int(pk, 1);
-		assert_int_equal(stream_writer_commit(&w, &e), 0);
-		stream_writer_free(&w);
+		writer_commit_ok(&w);
 		int rc = likelihood_data_load(&d, s->path, &m, &e);
 		assert_refused("a record that is not a map", rc, &e, &d, s->path, "record 2", "not a map");
 		likelihood_data_free(&d);

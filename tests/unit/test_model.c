@@ -17,26 +17,19 @@
 
 #include "model.h"
 
+#include "objects.h"
+
 /* Case I of the paper, with only the required keys. */
 static const char *const base =
 	"{\"species\": 2, \"dt\": 1e-4, \"steps\": 1000, \"eta\": [1, 2], \"phi0\": [0.25, 0.30],"
 	" \"nutrients\": 100, \"antibiotics\": 10}";
 
-static json_t *parse(const char *text)
-{
-	json_error_t je;
-	json_t *o = json_loads(text, JSON_DECODE_ANY, &je);
-	if (!o)
-		fail_msg("test JSON does not parse: %s: %s", text, je.text);
-	return o;
-}
-
 /* base with key set to the JSON value `value`, or removed when NULL */
 static json_t *base_with(const char *key, const char *value)
 {
-	json_t *o = parse(base);
+	json_t *o = json_text(base);
 	if (value)
-		json_object_set_new(o, key, parse(value));
+		json_object_set_new(o, key, json_text(value));
 	else
 		json_object_del(o, key);
 	return o;
@@ -54,7 +47,7 @@ static void test_defaults(void **state)
 {
 	(void)state;
 	struct model m;
-	json_t *o = parse(base);
+	json_t *o = json_text(base);
 
 	load_ok(&m, o);
 	assert_int_equal(m.species, 2);
@@ -97,7 +90,7 @@ static void test_all_keys(void **state)
 {
 	(void)state;
 	struct model m;
-	json_t *o = parse("{\"species\": 3, \"dt\": 0.5, \"steps\": 7, \"eta\": [1, 2, 3], \"phi0\": 0.1,"
+	json_t *o = json_text("{\"species\": 3, \"dt\": 0.5, \"steps\": 7, \"eta\": [1, 2, 3], \"phi0\": 0.1,"
 			  " \"psi0\": 0.5, \"gamma0\": -2, \"nutrients\": 0, \"antibiotics\": 0,"
 			  " \"penalty\": 0, \"tolerance\": 1e-9, \"max_newton\": 3.0,"
 			  " \"parameters\": [\"p1\", \"p2\", \"p3\", \"p4\", \"p5\", \"p6\", \"x\", \"y\", \"z\"]}");
@@ -188,7 +181,7 @@ static void test_unpack_theta(void **state)
 {
 	(void)state;
 	struct model m;
-	json_t *o = parse("{\"species\": 3, \"dt\": 1, \"steps\": 1, \"eta\": [1, 1, 1], \"phi0\": 0.1,"
+	json_t *o = json_text("{\"species\": 3, \"dt\": 1, \"steps\": 1, \"eta\": [1, 1, 1], \"phi0\": 0.1,"
 			  " \"nutrients\": 1, \"antibiotics\": 1}");
 	/* a11 a12 a13 a22 a23 a33 b1 b2 b3 */
 	const double theta[9] = {11, 12, 13, 22, 23, 33, 1, 2, 3};
@@ -429,7 +422,7 @@ static void test_not_an_object(void **state)
 	for (size_t k = 0; k < sizeof texts / sizeof *texts; k++) {
 		struct model m;
 		struct err e = {0};
-		json_t *o = parse(texts[k]);
+		json_t *o = json_text(texts[k]);
 		assert_int_equal(model_from_json(&m, o, "test.json", &e), ERR_INPUT);
 		assert_non_null(strstr(e.msg, "test.json"));
 		model_free(&m);
@@ -461,7 +454,7 @@ static void test_param_list(void **state)
 {
 	(void)state;
 	struct model m;
-	json_t *o = parse(base);
+	json_t *o = json_text(base);
 
 	load_ok(&m, o);
 	json_decref(o);
@@ -504,7 +497,7 @@ static void test_param_list_errors(void **state)
 		{",", "','"},
 	};
 	struct model m;
-	json_t *o = parse(base);
+	json_t *o = json_text(base);
 
 	load_ok(&m, o);
 	json_decref(o);

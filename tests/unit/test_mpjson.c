@@ -18,6 +18,9 @@
 
 #include "mpjson.h"
 #include "rng.h"
+#include "stream.h"
+
+#include "objects.h"
 
 /* ---- a growing text sink for mpjson_print ---- */
 
@@ -206,31 +209,8 @@ static char *roundtrip(const char *line, msgpack_sbuffer *sb, msgpack_unpacked *
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	mpjson_pack(&pk, j);
 	json_decref(j);
-	msgpack_unpacked_init(u);
-	size_t off = 0;
-	assert_int_equal(msgpack_unpack_next(u, sb->data, sb->size, &off), MSGPACK_UNPACK_SUCCESS);
-	assert_int_equal(off, sb->size);
-	assert_int_equal(mpjson_print(&u->data, sink_write, &k), 0);
+	assert_int_equal(mpjson_print(unpack_whole(u, sb->data, sb->size), sink_write, &k), 0);
 	return k.buf;
-}
-
-static const msgpack_object *get(const msgpack_object *map, const char *key)
-{
-	assert_int_equal(map->type, MSGPACK_OBJECT_MAP);
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object *kk = &map->via.map.ptr[i].key;
-		if (kk->type == MSGPACK_OBJECT_STR && kk->via.str.size == strlen(key) &&
-		    !memcmp(kk->via.str.ptr, key, kk->via.str.size))
-			return &map->via.map.ptr[i].val;
-	}
-	fail_msg("no key '%s'", key);
-	return NULL;
-}
-
-static int is_str(const msgpack_object *o, const char *s)
-{
-	return o->type == MSGPACK_OBJECT_STR && o->via.str.size == strlen(s) &&
-	       !memcmp(o->via.str.ptr, s, o->via.str.size);
 }
 
 /* A compact line prints back byte for byte. */
@@ -263,7 +243,7 @@ static void test_line_roundtrip(void **state)
 
 	const msgpack_object *o = &u.data;
 	/* the bare tokens are floats, the quoted ones strings */
-	const msgpack_object *c = get(get(get(o, "a"), "b"), "c");
+	const msgpack_object *c = map_field(map_field(map_field(o, "a"), "b"), "c");
 	assert_int_equal(c->type, MSGPACK_OBJECT_ARRAY);
 	assert_int_equal(c->via.array.size, 10);
 	assert_int_equal(c->via.array.ptr[0].type, MSGPACK_OBJECT_POSITIVE_INTEGER);
@@ -276,19 +256,19 @@ static void test_line_roundtrip(void **state)
 	assert_true(isnan(c->via.array.ptr[7].via.f64));
 	assert_true(c->via.array.ptr[8].via.f64 == INFINITY);
 	assert_true(c->via.array.ptr[9].via.f64 == -INFINITY);
-	assert_true(is_str(get(o, "s"), "NaN"));
-	assert_true(is_str(get(o, "s2"), "Infinity and -Infinity"));
-	assert_true(is_str(get(o, "s4"), "\"NaN\""));
-	assert_true(is_str(get(o, "q"), "say \"hi\""));
-	assert_true(is_str(get(o, "bs"), "back\\slash\\"));
-	assert_true(is_str(get(o, "nl"), "line1\nline2\ttab\r"));
-	assert_true(is_str(get(o, "ctl"), "\001x\037"));
-	assert_true(isnan(get(o, "NaN")->via.f64));
-	assert_int_equal(get(o, "big")->via.u64, 9223372036854775807ULL);
-	assert_int_equal(get(o, "min")->type, MSGPACK_OBJECT_NEGATIVE_INTEGER);
-	assert_true(get(o, "min")->via.i64 == INT64_MIN);
-	assert_int_equal(get(o, "n")->type, MSGPACK_OBJECT_NIL);
-	assert_int_equal(get(o, "t")->type, MSGPACK_OBJECT_BOOLEAN);
+	assert_true(stream_object_is_str(map_field(o, "s"), "NaN"));
+	assert_true(stream_object_is_str(map_field(o, "s2"), "Infinity and -Infinity"));
+	assert_true(stream_object_is_str(map_field(o, "s4"), "\"NaN\""));
+	assert_true(stream_object_is_str(map_field(o, "q"), "say \"hi\""));
+	assert_true(stream_object_is_str(map_field(o, "bs"), "back\\slash\\"));
+	assert_true(stream_object_is_str(map_field(o, "nl"), "line1\nline2\ttab\r"));
+	assert_true(stream_object_is_str(map_field(o, "ctl"), "\001x\037"));
+	assert_true(isnan(map_field(o, "NaN")->via.f64));
+	assert_int_equal(map_field(o, "big")->via.u64, 9223372036854775807ULL);
+	assert_int_equal(map_field(o, "min")->type, MSGPACK_OBJECT_NEGATIVE_INTEGER);
+	assert_true(map_field(o, "min")->via.i64 == INT64_MIN);
+	assert_int_equal(map_field(o, "n")->type, MSGPACK_OBJECT_NIL);
+	assert_int_equal(map_field(o, "t")->type, MSGPACK_OBJECT_BOOLEAN);
 	free(out);
 	msgpack_unpacked_destroy(&u);
 	msgpack_sbuffer_destroy(&sb);

@@ -35,8 +35,10 @@
 #include <unistd.h>
 
 #include "plan.h"
-#include "scratch.h"
 #include "stream.h"
+
+#include "scratch.h"
+#include "streams.h"
 
 static int setup(void **state)
 {
@@ -60,11 +62,6 @@ static const char model_custom[] =
 	"{\"species\": 2, \"dt\": 1e-05, \"steps\": 100, \"eta\": [1, 1], \"phi0\": [0.2, 0.2],\n"
 	" \"nutrients\": 100, \"antibiotics\": 100, \"parameters\": [\"x1\", \"x2\", \"x3\", \"x4\", \"x5\"]}\n";
 
-static void path_in(const struct scratch *s, const char *file, char *out, size_t size)
-{
-	snprintf(out, size, "%s/%s", s->dir, file);
-}
-
 /* A data stream of `records` records for `species` species at steps 10,
  * 50, 100; record r says sigma[r] (NAN: no 'sigma_obs'). */
 static void write_data(const struct scratch *s, const char *file, int species, int records, const double *sigma)
@@ -72,16 +69,11 @@ static void write_data(const struct scratch *s, const char *file, int species, i
 	static const int steps[] = {10, 50, 100};
 	char path[256];
 	struct stream_writer w;
-	struct err e = {0};
 
-	path_in(s, file, path, sizeof path);
-	if (stream_writer_open(&w, path, 0, &e))
-		fail_msg("stream_writer_open %s: %s", path, e.msg);
+	scratch_path(s, file, path, sizeof path);
+	writer_open_ok(&w, path);
+	writer_header_ok(&w, "data");
 	msgpack_packer *pk = stream_writer_packer(&w);
-	struct pack_map h;
-	stream_header_begin(&h, pk, "data");
-	pack_map_end(&h);
-	assert_int_equal(stream_writer_flush(&w, 0, &e), 0);
 	for (int r = 0; r < records; r++) {
 		msgpack_pack_map(pk, isnan(sigma[r]) ? 2 : 3);
 		pack_str(pk, "step");
@@ -99,17 +91,15 @@ static void write_data(const struct scratch *s, const char *file, int species, i
 			pack_str(pk, "sigma_obs");
 			msgpack_pack_double(pk, sigma[r]);
 		}
-		assert_int_equal(stream_writer_flush(&w, 0, &e), 0);
+		writer_flush_ok(&w);
 	}
-	if (stream_writer_commit(&w, &e))
-		fail_msg("stream_writer_commit %s: %s", path, e.msg);
-	stream_writer_free(&w);
+	writer_commit_ok(&w);
 }
 
 static void write_file(const struct scratch *s, const char *file, const char *text)
 {
 	char path[256];
-	path_in(s, file, path, sizeof path);
+	scratch_path(s, file, path, sizeof path);
 	scratch_write(path, text);
 }
 
@@ -156,7 +146,7 @@ static void assert_ints(const char *what, const int *got, const int *want, int n
 static void assert_path(const struct scratch *s, const char *got, const char *file)
 {
 	char want[256];
-	path_in(s, file, want, sizeof want);
+	scratch_path(s, file, want, sizeof want);
 	assert_non_null(got);
 	assert_string_equal(got, want);
 }
@@ -534,7 +524,7 @@ static void test_paths(void **state)
 	char text[2048], abs_model[256], rel_data[256], cwd[PATH_MAX];
 
 	write_world(s);
-	path_in(s, "m2.json", abs_model, sizeof abs_model);
+	scratch_path(s, "m2.json", abs_model, sizeof abs_model);
 	const char *base = strrchr(s->dir, '/') + 1;
 	snprintf(rel_data, sizeof rel_data, "../%s/d2.mpk", base);
 	snprintf(text, sizeof text,
@@ -765,7 +755,7 @@ static void test_refusals(void **state)
 	assert_int_equal(strncmp(e.msg, s->path, strlen(s->path)), 0);
 	plan_free(&p);
 	char absent[256];
-	path_in(s, "absent.json", absent, sizeof absent);
+	scratch_path(s, "absent.json", absent, sizeof absent);
 	assert_int_equal(plan_load(&p, absent, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, absent));
 	plan_free(&p);

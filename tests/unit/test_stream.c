@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "scratch.h"
 #include "stream.h"
+
+#include "scratch.h"
 
 /* ---- a scratch directory per test ---- */
 
@@ -31,70 +31,18 @@ static int teardown(void **state)
 	return scratch_teardown(state);
 }
 
-static void join(char *out, size_t size, const struct scratch *s, const char *name)
-{
-	snprintf(out, size, "%s/%s", s->dir, name);
-}
-
-/* The names in dir (without . and ..), newline-separated, and their count. */
-static int list_dir(const char *dir, char *names, size_t size)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	assert_non_null(d);
-	names[0] = 0;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			strncat(names, de->d_name, size - strlen(names) - 2);
-			strcat(names, "\n");
-			n++;
-		}
-	closedir(d);
-	return n;
-}
-
 /* ---- files as bytes ---- */
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	char *buf = NULL;
-	size_t cap = 0, n = 0, k;
-	do {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 4096;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
-		}
-		k = fread(buf + n, 1, cap - n, f);
-		n += k;
-	} while (k > 0);
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
-static void spit(const char *path, const char *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(buf, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
 
 /* out = a followed by b */
 static void cat(const char *out, const char *a, const char *b)
 {
 	size_t na, nb;
-	char *ba = slurp(a, &na), *bb = slurp(b, &nb);
+	char *ba = scratch_read(a, &na), *bb = scratch_read(b, &nb);
 	char *both = malloc(na + nb + 1);
 	assert_non_null(both);
 	memcpy(both, ba, na);
 	memcpy(both + na, bb, nb);
-	spit(out, both, na + nb);
+	scratch_write_bytes(out, both, na + nb);
 	free(ba);
 	free(bb);
 	free(both);
@@ -209,7 +157,7 @@ static void test_roundtrip(void **state)
 
 	write_stream(s->path, 0, "theta", 1, 10);
 	/* only the final file is left in the directory */
-	assert_int_equal(list_dir(s->dir, names, sizeof names), 1);
+	assert_int_equal(scratch_list(s->dir, names, sizeof names), 1);
 	assert_string_equal(names, "out.mpk\n");
 
 	open_reader(&r, s->path);
@@ -264,7 +212,7 @@ static void test_no_header_and_empty(void **state)
 	assert_null(stream_reader_header(&r));
 	stream_reader_free(&r);
 
-	spit(s->path, "", 0);
+	scratch_write_bytes(s->path, "", 0);
 	open_reader(&r, s->path);
 	assert_int_equal(stream_reader_peek_header(&r, &e), 0);
 	assert_null(stream_reader_header(&r));
@@ -280,7 +228,7 @@ static void test_open_missing(void **state)
 	struct err e = {0};
 	char path[256];
 
-	join(path, sizeof path, s, "missing.mpk");
+	scratch_path(s, "missing.mpk", path, sizeof path);
 	assert_int_equal(stream_reader_open(&r, path, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, path));
 	stream_reader_free(&r);
@@ -392,8 +340,8 @@ static void test_concatenated(void **state)
 	long ids[16];
 	int n;
 
-	join(a, sizeof a, s, "a.mpk");
-	join(b, sizeof b, s, "b.mpk");
+	scratch_path(s, "a.mpk", a, sizeof a);
+	scratch_path(s, "b.mpk", b, sizeof b);
 	write_stream(a, 0, "theta", 1, 3);
 	write_stream(b, 0, "theta", 4, 2);
 	cat(s->path, a, b);
@@ -408,9 +356,9 @@ static void test_concatenated(void **state)
 	/* a part that is a header alone, then a part with records and no header */
 	write_stream(b, 0, "theta", 4, 0);
 	cat(s->path, a, b);
-	join(b, sizeof b, s, "c.mpk");
+	scratch_path(s, "c.mpk", b, sizeof b);
 	write_stream(b, 0, NULL, 4, 2);
-	join(a, sizeof a, s, "ab.mpk");
+	scratch_path(s, "ab.mpk", a, sizeof a);
 	rename(s->path, a);
 	cat(s->path, a, b);
 	open_reader(&r, s->path);
@@ -423,8 +371,8 @@ static void test_concatenated(void **state)
  * and open it; a and b (256 bytes each) get the parts' names. */
 static void open_disagreeing(struct scratch *s, struct stream_reader *r, char *a, char *b)
 {
-	join(a, 256, s, "a.mpk");
-	join(b, 256, s, "b.mpk");
+	scratch_path(s, "a.mpk", a, 256);
+	scratch_path(s, "b.mpk", b, 256);
 	write_stream(a, 0, "theta", 1, 3);
 	write_stream(b, 0, "trajectory", 4, 2);
 	cat(s->path, a, b);
@@ -520,9 +468,9 @@ static void test_truncated(void **state)
 	size_t len;
 
 	write_stream(s->path, 0, "theta", 1, 5);
-	char *bytes = slurp(s->path, &len);
+	char *bytes = scratch_read(s->path, &len);
 	for (size_t cut = 1; cut <= 3; cut++) {
-		spit(s->path, bytes, len - cut);
+		scratch_write_bytes(s->path, bytes, len - cut);
 		open_reader(&r, s->path);
 		memset(&e, 0, sizeof e);
 		assert_int_equal(read_ids(&r, ids, 16, &n, &e), ERR_INPUT);
@@ -533,7 +481,7 @@ static void test_truncated(void **state)
 		stream_reader_free(&r);
 	}
 	/* cut inside the header */
-	spit(s->path, bytes, 5);
+	scratch_write_bytes(s->path, bytes, 5);
 	open_reader(&r, s->path);
 	assert_int_equal(stream_reader_next(&r, &rec, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, "truncated"));
@@ -554,9 +502,9 @@ static void test_truncated_stays_at_end(void **state)
 	char what[64];
 
 	write_stream(s->path, 0, "theta", 1, 5);
-	char *bytes = slurp(s->path, &len);
+	char *bytes = scratch_read(s->path, &len);
 	for (size_t cut = 1; cut <= 3; cut++) {
-		spit(s->path, bytes, len - cut);
+		scratch_write_bytes(s->path, bytes, len - cut);
 		open_reader(&r, s->path);
 		assert_int_equal(read_ids(&r, ids, 16, &n, &e), ERR_INPUT);
 		snprintf(what, sizeof what, "a stream truncated by %zu bytes", cut);
@@ -576,10 +524,10 @@ static void test_corrupt(void **state)
 	int n;
 	char a[256], b[256];
 
-	join(a, sizeof a, s, "a.mpk");
-	join(b, sizeof b, s, "b.mpk");
+	scratch_path(s, "a.mpk", a, sizeof a);
+	scratch_path(s, "b.mpk", b, sizeof b);
 	write_stream(a, 0, "theta", 1, 2);
-	spit(b, "\xc1\x01\x02", 3);
+	scratch_write_bytes(b, "\xc1\x01\x02", 3);
 	cat(s->path, a, b);
 	open_reader(&r, s->path);
 	assert_int_equal(read_ids(&r, ids, 16, &n, &e), ERR_INPUT);
@@ -622,19 +570,19 @@ static void test_gzip(void **state)
 	char plain[256], gz[256], gz2[256], both[256], names[512];
 	size_t len;
 
-	join(plain, sizeof plain, s, "plain.mpk");
-	join(gz, sizeof gz, s, "a.mpk.gz");
+	scratch_path(s, "plain.mpk", plain, sizeof plain);
+	scratch_path(s, "a.mpk.gz", gz, sizeof gz);
 	write_stream(plain, 0, "theta", 1, 1000);
 	write_stream(gz, 1, "theta", 1, 1000);
-	assert_int_equal(list_dir(s->dir, names, sizeof names), 2);
-	char *bytes = slurp(gz, &len);
+	assert_int_equal(scratch_list(s->dir, names, sizeof names), 2);
+	char *bytes = scratch_read(gz, &len);
 	assert_true(len > 2 && (unsigned char)bytes[0] == 0x1f && (unsigned char)bytes[1] == 0x8b);
 	free(bytes);
 	assert_same_stream(plain, gz, 1000);
 
 	/* cat a.gz b.gz: gzip members concatenate */
-	join(gz2, sizeof gz2, s, "b.mpk.gz");
-	join(both, sizeof both, s, "both.mpk.gz");
+	scratch_path(s, "b.mpk.gz", gz2, sizeof gz2);
+	scratch_path(s, "both.mpk.gz", both, sizeof both);
 	write_stream(gz2, 1, "theta", 1001, 500);
 	cat(both, gz, gz2);
 	write_stream(plain, 0, "theta", 1, 1500);
@@ -652,11 +600,11 @@ static void test_gzip_truncated(void **state)
 	size_t len;
 
 	write_stream(s->path, 1, "theta", 1, 1000);
-	char *bytes = slurp(s->path, &len);
+	char *bytes = scratch_read(s->path, &len);
 	/* within the trailer (CRC and length), and within the deflate data */
 	const size_t cuts[] = {1, 4, 8, 12, len / 2};
 	for (size_t k = 0; k < sizeof cuts / sizeof *cuts; k++) {
-		spit(s->path, bytes, len - cuts[k]);
+		scratch_write_bytes(s->path, bytes, len - cuts[k]);
 		open_reader(&r, s->path);
 		memset(&e, 0, sizeof e);
 		int rc = read_ids(&r, ids, 2000, &n, &e);
@@ -720,8 +668,8 @@ static void test_shard(void **state)
 
 	/* the shards of a concatenated stream count records across both parts */
 	char a[256], b[256];
-	join(a, sizeof a, s, "a.mpk");
-	join(b, sizeof b, s, "b.mpk");
+	scratch_path(s, "a.mpk", a, sizeof a);
+	scratch_path(s, "b.mpk", b, sizeof b);
 	write_stream(a, 0, "theta", 1, 4);
 	write_stream(b, 0, "theta", 5, 6);
 	cat(s->path, a, b);
@@ -816,30 +764,30 @@ static void test_free_without_commit(void **state)
 			pack_record(pk, i);
 		assert_int_equal(stream_writer_flush(&w, 1, &e), 0);
 		/* the data went to a temporary file beside the final name */
-		assert_int_equal(list_dir(s->dir, names, sizeof names), 1);
+		assert_int_equal(scratch_list(s->dir, names, sizeof names), 1);
 		assert_true(strncmp(names, ".out.mpk.tmp", 12) == 0);
 		assert_int_equal(access(s->path, F_OK), -1);
 		stream_writer_free(&w);
-		assert_int_equal(list_dir(s->dir, names, sizeof names), 0);
+		assert_int_equal(scratch_list(s->dir, names, sizeof names), 0);
 	}
 
 	/* an old file survives an uncommitted write */
-	spit(s->path, "old", 3);
+	scratch_write_bytes(s->path, "old", 3);
 	assert_int_equal(stream_writer_open(&w, s->path, 0, &e), 0);
 	pack_record(stream_writer_packer(&w), 1);
 	assert_int_equal(stream_writer_flush(&w, 1, &e), 0);
 	stream_writer_free(&w);
-	assert_int_equal(list_dir(s->dir, names, sizeof names), 1);
+	assert_int_equal(scratch_list(s->dir, names, sizeof names), 1);
 	size_t len;
-	char *bytes = slurp(s->path, &len);
+	char *bytes = scratch_read(s->path, &len);
 	assert_int_equal(len, 3);
 	assert_memory_equal(bytes, "old", 3);
 	free(bytes);
 
 	/* and a commit replaces it */
 	write_stream(s->path, 0, "theta", 1, 2);
-	assert_int_equal(list_dir(s->dir, names, sizeof names), 1);
-	bytes = slurp(s->path, &len);
+	assert_int_equal(scratch_list(s->dir, names, sizeof names), 1);
+	bytes = scratch_read(s->path, &len);
 	assert_true(len > 3);
 	free(bytes);
 }
