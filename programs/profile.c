@@ -29,8 +29,9 @@ static const char usage[] =
 	"after a warm-up), throughput, peak resident memory, the programs' counters,\n"
 	"and the share of each phase from their --phases timers.\n"
 	"\n"
-	"  -c, --component LIST  solve, sensitivity, tmcmc, infer, agent, or all (the\n"
-	"                        default when no --sweep or --leak is given)\n"
+	"  -c, --component LIST  solve, sensitivity, tmcmc, infer, case2 (Case II at the\n"
+	"                        paper's settings), agent, or all (the default when no\n"
+	"                        --sweep or --leak is given)\n"
 	"      --quick           smaller inputs and 3 repetitions: all components in\n"
 	"                        well under a minute\n"
 	"  -r, --repeat N        timed repetitions (default 5; 3 with --quick)\n"
@@ -38,7 +39,12 @@ static const char usage[] =
 	"      --sweep LIST      scaling tables: steps (time steps), species (1 to 10),\n"
 	"                        samples (TMCMC N), threads (1 to all cores: speedup and\n"
 	"                        efficiency), agent (states x observations x controls,\n"
-	"                        and policy_len 1 to 5)\n"
+	"                        and policy_len 1 to 5), accuracy (TMCMC on problems\n"
+	"                        with exact answers, the old and the new kernel),\n"
+	"                        accuracy-m1 (the same on Case II's M1 against a long\n"
+	"                        reference run)\n"
+	"      --seeds S         seeds of the accuracy sweeps (default: accuracy 20,\n"
+	"                        accuracy-m1 5; with --quick 5 and 2)\n"
 	"      --tsv FILE        write the sweep's table as gnuplot-ready TSV (one sweep)\n"
 	"      --leak LIST       run each component K times in this process and report\n"
 	"                        the resident memory after each; growth is flagged\n"
@@ -66,7 +72,7 @@ static const char usage[] =
 static const char synopsis[] = "[-c COMPONENTS] [--quick] [-o REPORT.json] [--compare BASELINE.json] [options]";
 
 enum { OPT_QUICK = 256, OPT_SWEEP, OPT_TSV, OPT_LEAK, OPT_COMPARE, OPT_TIME_TOL, OPT_MEM_TOL, OPT_FAIL, OPT_FROM,
-       OPT_BIN, OPT_EXAMPLES, OPT_VERSION };
+       OPT_BIN, OPT_EXAMPLES, OPT_VERSION, OPT_SEEDS };
 
 static const struct option longopts[] = {
 	{"component", required_argument, NULL, 'c'},
@@ -86,6 +92,7 @@ static const struct option longopts[] = {
 	{"threads", required_argument, NULL, 'j'},
 	{"bin", required_argument, NULL, OPT_BIN},
 	{"examples", required_argument, NULL, OPT_EXAMPLES},
+	{"seeds", required_argument, NULL, OPT_SEEDS},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -100,7 +107,7 @@ struct options {
 	char lists[3][512];
 	const char *tsv, *out, *compare, *from, *bin, *examples;
 	int quick, quiet, fail;
-	long repeat, warmup, runs, threads;
+	long repeat, warmup, runs, threads, seeds;
 	double time_tol, mem_tol;
 };
 
@@ -130,7 +137,7 @@ static int parse_names(const char *arg, const char *opt, int (*ok)(const char *)
 	return 0;
 }
 
-static const char *const all_components[] = {"solve", "sensitivity", "tmcmc", "infer", "agent", NULL};
+static const char *const all_components[] = {"solve", "sensitivity", "tmcmc", "infer", "case2", "agent", NULL};
 
 static int parse_options(int argc, char **argv, struct options *o, struct err *e)
 {
@@ -173,6 +180,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 		case 'j': rc = cli_parse_long(optarg, "--threads", 1, POOL_MAX_THREADS, &o->threads, e); break;
 		case OPT_BIN: o->bin = optarg; break;
 		case OPT_EXAMPLES: o->examples = optarg; break;
+		case OPT_SEEDS: rc = cli_parse_long(optarg, "--seeds", 1, 10000, &o->seeds, e); break;
 		case 'q': o->quiet = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case OPT_VERSION: cli_print_version("profile"); exit(0);
@@ -194,9 +202,8 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 	if (o->tsv && o->n_sweeps != 1)
 		return err_set(e, ERR_INPUT, "'--tsv' writes the table of one sweep: give '--sweep NAME'");
 	if (!o->from && !o->n_components && !o->n_sweeps && !o->n_leaks) {
-		for (int i = 0; all_components[i]; i++)
-			o->components[i] = (char *)all_components[i];
-		o->n_components = 5;
+		for (o->n_components = 0; all_components[o->n_components]; o->n_components++)
+			o->components[o->n_components] = (char *)all_components[o->n_components];
 	}
 	return 0;
 }
@@ -239,7 +246,7 @@ static int measure_all(const struct options *o, struct report *r, struct err *e)
 		find_examples(bin, examples, sizeof examples);
 	struct bench_options bo = {bin,	      examples,		o->quick,
 				   (int)o->repeat, (int)o->warmup, o->threads ? (int)o->threads : pool_cores(),
-				   o->quiet};
+				   o->quiet, (int)o->seeds};
 	struct report_settings rs = {o->quick, bo.repeat, bo.warmup, bo.threads};
 	if ((rc = report_init(r, &rs, e)))
 		return rc;

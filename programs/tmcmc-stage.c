@@ -46,18 +46,30 @@ static const char usage[] =
 	"                       on stdin and writes loglik records on stdout\n"
 	"      --eval-timeout S stop CMD, and fail, when it has not answered a batch\n"
 	"                       within S seconds (default: wait)\n"
-	"      --target-ess F   ESS of the weights as a fraction of N (default 0.5)\n"
+	"      --kernel K       the MH kernel: tpcn (default; t-preconditioned Crank-Nicolson\n"
+	"                       from a Student-t fitted to the weighted population) or rw\n"
+	"                       (Gaussian random walk)\n"
+	"      --dof NU         tpcn: the fitted t's degrees of freedom (default 5)\n"
+	"      --no-delayed-acceptance  tpcn: evaluate every proposal (default: screen\n"
+	"                       them first with a quadratic fit of the loglik, d <= 10)\n"
+	"      --target-ess F   ESS of the weights as a fraction of N (default: tpcn 0.6,\n"
+	"                       rw 0.5)\n"
 	"      --min-dbeta X    smallest tempering step (default 0)\n"
 	"      --logl-scale X   scale logliks by X when choosing dbeta only (default 1)\n"
 	"      --scale S        proposal scale to start from (default: the population's;\n"
-	"                       2.4/sqrt(d) at stage 0)\n"
+	"                       at stage 0 tpcn's r = min(2.38/sqrt(d), 0.99), rw 2.4/sqrt(d))\n"
 	"      --fixed-scale    do not adapt the scale (Ching & Chen: --scale 0.2 --fixed-scale)\n"
-	"      --target-acceptance A  acceptance the scale adapts to (default 0.23 + 0.21/d)\n"
+	"      --target-acceptance A  acceptance the scale adapts to (default: tpcn 0.234,\n"
+	"                       rw 0.23 + 0.21/d)\n"
 	"      --resample HOW   systematic (default) or multinomial\n"
 	"      --chain-steps K  MH steps per stage, or 'auto' (default): stop once the\n"
-	"                       chains have decorrelated from where they started\n"
+	"                       chains have decorrelated from where they started (tpcn:\n"
+	"                       5 steps, then more while they have not)\n"
+	"      --min-chain-steps K  'auto': the steps before decorrelation is first checked\n"
+	"                       (default: tpcn 5, rw 1)\n"
 	"      --max-chain-steps K  most steps of 'auto' (default 50)\n"
-	"      --decorrelation R  'auto' stops when every |corr(start, now)| <= R (default 0.2)\n"
+	"      --decorrelation R  'auto' stops when every |corr(start, now)| <= R (default:\n"
+	"                       tpcn 0.7, rw 0.2)\n"
 	"\n"
 	"  -i, --input FILE     the population (default: stdin; gzip is read as is)\n"
 	"  -o, --output FILE    the next population (default: stdout), written atomically\n"
@@ -77,8 +89,10 @@ static const char usage[] =
 static const char synopsis[] = "--init --prior PRIOR -N COUNT | --eval CMD [options]";
 
 enum { OPT_INIT = 256, OPT_PRIOR, OPT_SEED, OPT_LEVEL, OPT_TARGET_ESS, OPT_MIN_DBETA, OPT_LOGL_SCALE, OPT_SCALE,
-       OPT_FIXED_SCALE, OPT_TARGET_ACC, OPT_RESAMPLE, OPT_CHAIN_STEPS, OPT_MAX_CHAIN_STEPS, OPT_DECORRELATION,
-       OPT_PROGRESS, OPT_VERSION, OPT_PHASES, OPT_EVAL_TIMEOUT };
+       OPT_FIXED_SCALE, OPT_TARGET_ACC, OPT_RESAMPLE, OPT_CHAIN_STEPS, OPT_MIN_CHAIN_STEPS, OPT_MAX_CHAIN_STEPS,
+       OPT_DECORRELATION,
+       OPT_DOF, OPT_KERNEL, OPT_DELAYED, OPT_NO_DELAYED, OPT_PROGRESS, OPT_VERSION, OPT_PHASES,
+       OPT_EVAL_TIMEOUT };
 
 static const struct option longopts[] = {
 	{"init", no_argument, NULL, OPT_INIT},
@@ -96,8 +110,13 @@ static const struct option longopts[] = {
 	{"target-acceptance", required_argument, NULL, OPT_TARGET_ACC},
 	{"resample", required_argument, NULL, OPT_RESAMPLE},
 	{"chain-steps", required_argument, NULL, OPT_CHAIN_STEPS},
+	{"min-chain-steps", required_argument, NULL, OPT_MIN_CHAIN_STEPS},
 	{"max-chain-steps", required_argument, NULL, OPT_MAX_CHAIN_STEPS},
 	{"decorrelation", required_argument, NULL, OPT_DECORRELATION},
+	{"dof", required_argument, NULL, OPT_DOF},
+	{"kernel", required_argument, NULL, OPT_KERNEL},
+	{"delayed-acceptance", no_argument, NULL, OPT_DELAYED},
+	{"no-delayed-acceptance", no_argument, NULL, OPT_NO_DELAYED},
 	{"input", required_argument, NULL, 'i'},
 	{"output", required_argument, NULL, 'o'},
 	{"compress", no_argument, NULL, 'z'},
@@ -129,7 +148,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 	tmcmc_settings_default(&o->s);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":N:e:i:o:zvqh", longopts, NULL)) != -1) {
-		if (c >= OPT_TARGET_ESS && c <= OPT_DECORRELATION && c != OPT_SCALE)
+		if (c >= OPT_TARGET_ESS && c <= OPT_NO_DELAYED && c != OPT_SCALE)
 			o->stage_opts = 1;
 		switch (c) {
 		case OPT_INIT: o->init = 1; break;
@@ -179,11 +198,23 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 			else if (!(rc = cli_parse_long(optarg, "--chain-steps", 1, 100000, &k, e)))
 				o->s.chain_steps = (int)k;
 			break;
+		case OPT_MIN_CHAIN_STEPS:
+			if (!(rc = cli_parse_long(optarg, "--min-chain-steps", 1, 100000, &k, e)))
+				o->s.min_chain_steps = (int)k;
+			o->auto_opts = 1;
+			break;
 		case OPT_MAX_CHAIN_STEPS:
 			if (!(rc = cli_parse_long(optarg, "--max-chain-steps", 1, 100000, &k, e)))
 				o->s.max_chain_steps = (int)k;
 			o->auto_opts = 1;
 			break;
+		case OPT_KERNEL:
+			if (tmcmc_kernel_parse(optarg, &o->s.kernel))
+				rc = err_set(e, ERR_INPUT, "'--kernel' must be tpcn or rw, got '%s'", optarg);
+			break;
+		case OPT_DOF: rc = cli_parse_double_in(optarg, "--dof", 1, 1e6, 0, &o->s.dof, e); break;
+		case OPT_DELAYED: o->s.delayed = 1; break;
+		case OPT_NO_DELAYED: o->s.delayed = 0; break;
 		case OPT_DECORRELATION:
 			rc = cli_parse_double_in(optarg, "--decorrelation", 0, 1, CLI_OPEN_LO, &o->s.decorrelation, e);
 			o->auto_opts = 1;
@@ -223,7 +254,8 @@ static int parse_options(int argc, char **argv, struct options *o, struct err *e
 	if (!o->eval)
 		return err_set(e, ERR_INPUT, "a stage needs a likelihood: '--eval CMD' (or '--init' to start)");
 	if (o->auto_opts && o->s.chain_steps > 0)
-		return err_set(e, ERR_INPUT, "'--max-chain-steps' and '--decorrelation' go with '--chain-steps auto'");
+		return err_set(e, ERR_INPUT, "'--min-chain-steps', '--max-chain-steps' and '--decorrelation' go with "
+			       "'--chain-steps auto'");
 	return 0;
 }
 

@@ -27,11 +27,13 @@
 #include "mpjson.h"
 #include "phases.h"
 #include "plan.h"
+#include "posterior.h"
 #include "population.h"
 #include "prior.h"
 #include "rng.h"
 #include "solver.h"
 #include "stream.h"
+#include "study.h"
 #include "tmcmc.h"
 
 static const char *const case2_models[] = {"M1", "M2", "M3"};
@@ -60,7 +62,7 @@ int bench_is_component(const char *name)
 
 int bench_is_sweep(const char *name)
 {
-	static const char *const s[] = {"steps", "species", "samples", "threads", "agent"};
+	static const char *const s[] = {"steps", "species", "samples", "threads", "agent", "accuracy", "accuracy-m1"};
 	for (size_t i = 0; i < sizeof s / sizeof *s; i++)
 		if (!strcmp(name, s[i]))
 			return 1;
@@ -290,25 +292,29 @@ static int prepare_case2(struct bench *b, struct err *e)
 	return rc;
 }
 
-/* The quick preset with the models and data where they are, as plan.json,
- * and with fewer samples and MH steps (--quick, and the leak check) as
- * plan-small.json. */
-static const char *plan_file(int small)
+/* The plans, with the models and data where they are: the quick preset
+ * (plan.json), the same with fewer samples and MH steps (--quick, and the
+ * leak check: plan-small.json), and the paper's settings (plan-paper.json;
+ * with --quick, 100 samples). */
+enum { PLAN_QUICK, PLAN_SMALL, PLAN_PAPER };
+
+static const char *plan_file(int which)
 {
-	return small ? "plan-small.json" : "plan.json";
+	static const char *const names[] = {"plan.json", "plan-small.json", "plan-paper.json"};
+	return names[which];
 }
 
-static int prepare_plan(struct bench *b, int small, struct err *e)
+static int prepare_plan(struct bench *b, int which, struct err *e)
 {
 	char path[4200];
 	json_t *p;
 	int rc;
 
-	if (b->have_plan & (1 << small))
+	if (b->have_plan & (1 << which))
 		return 0;
 	if ((rc = prepare_case2(b, e)))
 		return rc;
-	example_path(b, path, sizeof path, "case2/quick.json");
+	example_path(b, path, sizeof path, which == PLAN_PAPER ? "case2/plan.json" : "case2/quick.json");
 	if ((rc = mpjson_load_file(path, "a plan file", &p, e)))
 		return rc;
 	json_t *levels = json_object_get(p, "levels"), *lv;
@@ -329,17 +335,20 @@ static int prepare_plan(struct bench *b, int small, struct err *e)
 		json_object_set_new(v, "model", json_string(m));
 		json_object_set_new(v, "data", json_string(d));
 	}
-	if (small) {
-		json_t *t = json_object_get(p, "tmcmc");
+	json_t *t = json_object_get(p, "tmcmc");
+	if (which == PLAN_SMALL) {
 		json_object_set_new(t, "samples", json_integer(30));
 		json_object_set_new(t, "max_chain_steps", json_integer(3));
+	} else if (which == PLAN_PAPER && b->o.quick) {
+		json_object_set_new(t, "samples", json_integer(100));
 	}
-	json_object_set_new(p, "description", json_string("profile: the Case II quick preset"));
-	tmp_path(b, path, sizeof path, plan_file(small));
+	json_object_set_new(p, "description", json_string(which == PLAN_PAPER ? "profile: Case II at the paper's settings"
+										: "profile: the Case II quick preset"));
+	tmp_path(b, path, sizeof path, plan_file(which));
 	rc = write_json(path, p, e);
 	json_decref(p);
 	if (!rc)
-		b->have_plan |= 1 << small;
+		b->have_plan |= 1 << which;
 	return rc;
 }
 
@@ -659,10 +668,10 @@ static int component_tmcmc(struct bench *b, struct err *e)
 	return rc;
 }
 
-static void infer_cmd(struct bench *b, struct cmd *c, int threads)
+static void infer_cmd(struct bench *b, struct cmd *c, int which, int threads)
 {
 	cmd_prog(c, b, "infer");
-	cmd_arg(c, "%s/%s", b->tmp, plan_file(b->o.quick));
+	cmd_arg(c, "%s/%s", b->tmp, plan_file(which));
 	cmd_arg(c, "-q");
 	cmd_arg(c, "-j");
 	cmd_arg(c, "%d", threads);
@@ -675,10 +684,29 @@ static int component_infer(struct bench *b, struct err *e)
 	struct job j = {"infer case2 quick", "infer", "evaluations", {{0}, 0, {0}, 0}, 0, METER_EVALUATIONS};
 	int rc;
 
-	if ((rc = prepare_plan(b, b->o.quick, e)))
+	if ((rc = prepare_plan(b, b->o.quick ? PLAN_SMALL : PLAN_QUICK, e)))
 		return rc;
-	infer_cmd(b, &j.c, b->o.threads);
+	infer_cmd(b, &j.c, b->o.quick ? PLAN_SMALL : PLAN_QUICK, b->o.threads);
 	return job(b, &j, e);
+}
+
+/* Case II at the paper's settings (N = 500 a level, and the validation):
+ * the figure the sampler is judged by. Three timed runs at most and no
+ * warm-up, as a run takes tens of seconds. */
+static int component_case2(struct bench *b, struct err *e)
+{
+	struct job j = {"infer case2 paper", "case2", "evaluations", {{0}, 0, {0}, 0}, 0, METER_EVALUATIONS};
+	struct bench_options o = b->o;
+	int rc;
+
+	if ((rc = prepare_plan(b, PLAN_PAPER, e)))
+		return rc;
+	infer_cmd(b, &j.c, PLAN_PAPER, b->o.threads);
+	b->o.repeat = o.repeat < 3 ? o.repeat : 3;
+	b->o.warmup = 0;
+	rc = job(b, &j, e);
+	b->o = o;
+	return rc;
 }
 
 static void agent_cmd(struct bench *b, struct cmd *c, const char *model, long steps)
@@ -918,7 +946,7 @@ static int sweep_threads(struct bench *b, struct err *e)
 	double *cells;
 	int rc;
 
-	if ((rc = prepare_plan(b, b->o.quick, e)))
+	if ((rc = prepare_plan(b, b->o.quick ? PLAN_SMALL : PLAN_QUICK, e)))
 		return rc;
 	if (!(cells = malloc(sizeof(double) * 4 * (size_t)top)))
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -928,7 +956,7 @@ static int sweep_threads(struct bench *b, struct err *e)
 		progress(b, "sweep threads: %d", t);
 		struct measure_stats st;
 		long peak;
-		infer_cmd(b, &c, t);
+		infer_cmd(b, &c, b->o.quick ? PLAN_SMALL : PLAN_QUICK, t);
 		if ((rc = timed_runs(b, &c, &st, &peak, e)))
 			break;
 		row[1] = st.median;
@@ -997,6 +1025,108 @@ static int sweep_agent(struct bench *b, struct err *e)
 				     cols, 7, cells, row, e);
 }
 
+/* One M1 calibration in this process (level M1 of the quick plan, its
+ * data made here) with settings s, N samples and seed; *out gets its
+ * final population and *sum its summary. */
+static int m1_run(struct bench *b, const struct tmcmc_settings *s, int n, uint64_t seed, struct population *out,
+		  struct posterior_summary *sum, double *seconds, struct err *e)
+{
+	char path[4200];
+	struct plan p;
+	struct calibration c;
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	memset(&c, 0, sizeof c);
+	memset(out, 0, sizeof *out);
+	memset(sum, 0, sizeof *sum);
+	tmp_path(b, path, sizeof path, plan_file(PLAN_QUICK));
+	if ((rc = prepare_plan(b, PLAN_QUICK, e)) || (rc = plan_load(&p, path, e)))
+		return rc;
+	p.tmcmc = *s;
+	p.samples = n;
+	p.seed = seed;
+	double t0 = clock_now();
+	if (!(rc = calibration_init(&c, &p, b->o.threads, NULL, NULL, e)) && !(rc = calibration_run_level(&c, 0, NULL, e))) {
+		*seconds = clock_now() - t0;
+		*out = c.post[0];
+		*sum = c.sum[0];
+		memset(&c.post[0], 0, sizeof c.post[0]);
+		memset(&c.sum[0], 0, sizeof c.sum[0]);
+	}
+	if (c.plan)
+		calibration_free(&c);
+	plan_free(&p);
+	return rc;
+}
+
+/* --sweep accuracy-m1: the study of study.h on the M1 likelihood, whose
+ * answer is not known: against one long reference run (tpcn with N =
+ * 4000, target ESS 0.9, a first round of 5 steps, seed 1000), the old and the
+ * new kernel at the paper's N = 500 over the seeds. */
+static int sweep_accuracy_m1(struct bench *b, struct err *e)
+{
+	static const char *const cols[] = {"kernel",	 "samples",	       "seeds",	    "stages",	  "evaluations",
+					   "seconds",	 "logz_rms",   "logz_worst", "logz_bias", "mean_z_rms",
+					   "mean_z_worst", "sd_error_worst"};
+	enum { COLS = sizeof cols / sizeof *cols };
+	const int seeds = b->o.seeds > 0 ? b->o.seeds : b->o.quick ? 2 : 5, n = b->o.quick ? 200 : 500;
+	const int n_ref = b->o.quick ? 1000 : 4000;
+	struct tmcmc_settings s;
+	struct population ref;
+	struct posterior_summary ref_sum;
+	double cells[2 * COLS], secs;
+	char title[512];
+	int rc;
+
+	tmcmc_settings_default(&s);
+	s.target_ess = 0.9;
+	s.min_chain_steps = 5;
+	progress(b, "accuracy m1: the reference run, N %d", n_ref);
+	if ((rc = m1_run(b, &s, n_ref, 1000, &ref, &ref_sum, &secs, e)))
+		return rc;
+	const int d = ref.d;
+	for (int k = 0; !rc && k < 2; k++) {
+		double sum2 = 0, worst = 0, bias = 0, z2 = 0, zmax = 0, sdmax = 0, ev = 0, st = 0, sec = 0;
+		tmcmc_settings_default(&s);
+		s.kernel = k ? TMCMC_TPCN : TMCMC_RW;
+		for (int seed = 1; !rc && seed <= seeds; seed++) {
+			struct population p;
+			struct posterior_summary ps;
+			double t;
+			progress(b, "accuracy m1: %s, seed %d", tmcmc_kernel_name(s.kernel), seed);
+			if ((rc = m1_run(b, &s, n, (uint64_t)seed, &p, &ps, &t, e)))
+				break;
+			double err = p.log_evidence - ref.log_evidence;
+			sum2 += err * err;
+			worst = fmax(worst, fabs(err));
+			bias += err;
+			for (int a = 0; a < d; a++) {
+				double z = (ps.mean[a] - ref_sum.mean[a]) / (ref_sum.sd[a] / sqrt(n));
+				z2 += z * z;
+				zmax = fmax(zmax, fabs(z));
+				sdmax = fmax(sdmax, fabs(ps.sd[a] / ref_sum.sd[a] - 1));
+			}
+			ev += (double)p.evaluations_total;
+			st += (double)p.stage;
+			sec += t;
+			population_free(&p);
+			posterior_summary_free(&ps);
+		}
+		double *row = cells + k * COLS;
+		const double v[COLS] = {s.kernel, n, seeds, st / seeds, ev / seeds, sec / seeds, sqrt(sum2 / seeds),
+					worst, bias / seeds, sqrt(z2 / (seeds * d)), zmax, sdmax};
+		memcpy(row, v, sizeof v);
+	}
+	snprintf(title, sizeof title,
+		 "M1 (Case II) against a reference run (tpcn, N %d, target ESS 0.9, a first round of 5 steps: log-evidence "
+		 "%.4f, %ld evaluations); kernel 0 rw (old default), 1 tpcn (new)",
+		 n_ref, ref.log_evidence, ref.evaluations_total);
+	population_free(&ref);
+	posterior_summary_free(&ref_sum);
+	return rc ? rc : report_add_sweep(b->report, "accuracy-m1", title, cols, COLS, cells, 2, e);
+}
+
 int bench_sweep(struct bench *b, const char *name, struct err *e)
 {
 	if (!strcmp(name, "steps"))
@@ -1009,7 +1139,17 @@ int bench_sweep(struct bench *b, const char *name, struct err *e)
 		return sweep_threads(b, e);
 	if (!strcmp(name, "agent"))
 		return sweep_agent(b, e);
-	return err_set(e, ERR_INPUT, "no sweep '%s' (steps, species, samples, threads, agent)", name);
+	if (!strcmp(name, "accuracy")) {
+		static const int full[] = {1000, 2000}, quick[] = {500};
+		int seeds = b->o.seeds > 0 ? b->o.seeds : b->o.quick ? 5 : 20;
+		struct study_options so = {b->o.examples, seeds, b->o.quick ? quick : full, b->o.quick ? 1 : 2,
+					   b->o.quiet};
+		return study_accuracy(&so, b->report, e);
+	}
+	if (!strcmp(name, "accuracy-m1"))
+		return sweep_accuracy_m1(b, e);
+	return err_set(e, ERR_INPUT, "no sweep '%s' (steps, species, samples, threads, agent, accuracy, accuracy-m1)",
+		       name);
 }
 
 /* ---- leak check: the same work through the library, in this process ---- */
@@ -1068,22 +1208,6 @@ static int leak_solve(struct bench *b, int likelihood, struct err *e)
 	return rc;
 }
 
-struct mixture_eval {
-	const struct mixture *a;
-};
-
-static int mixture_batch(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
-			  double *loglik, struct err *e)
-{
-	const struct mixture_eval *x = ctx;
-	(void)ids;
-	(void)floor;
-	(void)e;
-	for (int i = 0; i < n; i++)
-		loglik[i] = mixture_loglik(x->a, theta + (size_t)i * d);
-	return 0;
-}
-
 static int leak_tmcmc(struct bench *b, struct err *e)
 {
 	char path[4200];
@@ -1098,8 +1222,7 @@ static int leak_tmcmc(struct bench *b, struct err *e)
 	memset(&cur, 0, sizeof cur);
 	memset(&next, 0, sizeof next);
 	tmcmc_settings_default(&s);
-	struct mixture_eval ae = {&a};
-	struct tmcmc_evaluator ev = {mixture_batch, &ae, NULL};
+	struct tmcmc_evaluator ev = {mixture_batch, &a, NULL};
 	example_path(b, path, sizeof path, "tmcmc/prior5.json");
 	if ((rc = prior_load(&pr, path, e)))
 		return rc;
@@ -1128,7 +1251,7 @@ static int leak_infer(struct bench *b, struct err *e)
 
 	memset(&p, 0, sizeof p);
 	memset(&c, 0, sizeof c);
-	tmp_path(b, path, sizeof path, plan_file(1));
+	tmp_path(b, path, sizeof path, plan_file(PLAN_SMALL));
 	if (!(rc = plan_load(&p, path, e)) && !(rc = calibration_init(&c, &p, b->o.threads, NULL, NULL, e)))
 		for (int k = 0; !rc && k < p.n_levels; k++)
 			rc = calibration_run_level(&c, k, NULL, e);
@@ -1186,6 +1309,7 @@ static const struct component {
 	{"sensitivity", component_likelihood, leak_likelihood},
 	{"tmcmc", component_tmcmc, leak_tmcmc},
 	{"infer", component_infer, leak_infer},
+	{"case2", component_case2, leak_infer},
 	{"agent", component_agent, leak_agent},
 };
 
@@ -1213,7 +1337,7 @@ int bench_leak(struct bench *b, const char *name, int runs, struct err *e)
 	if (!c)
 		return ERR_INPUT;
 	if ((!strcmp(name, "sensitivity") && (rc = prepare_case2(b, e))) ||
-	    (!strcmp(name, "infer") && (rc = prepare_plan(b, 1, e))))
+	    (!strcmp(name, "infer") && (rc = prepare_plan(b, PLAN_SMALL, e))))
 		return rc;
 	if (!(rss = malloc(sizeof *rss * (size_t)runs)))
 		return err_set(e, ERR_NOMEM, "out of memory");

@@ -30,6 +30,7 @@ struct bench_options {
 	const char *bin;      /* directory of the programs */
 	const char *examples; /* directory of the fixed inputs */
 	int quick, repeat, warmup, threads, quiet;
+	int seeds;            /* the accuracy study's (0: 20; 5 with quick) */
 };
 
 struct bench {

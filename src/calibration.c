@@ -208,20 +208,23 @@ static int write_prior_file(const char *path, const struct prior *pr, struct err
 static void stage_args(const struct plan *p, char *buf, size_t size)
 {
 	const struct tmcmc_settings *s = &p->tmcmc;
-	int k = snprintf(buf, size, "--target-ess %.17g --min-dbeta %.17g --logl-scale %.17g --resample %s",
-			 s->target_ess, s->min_dbeta, s->logl_scale,
-			 s->resample == TMCMC_SYSTEMATIC ? "systematic" : "multinomial");
+	int k = snprintf(buf, size, "--kernel %s --dof %.17g --target-ess %.17g --min-dbeta %.17g --logl-scale %.17g "
+			 "--resample %s", tmcmc_kernel_name(s->kernel), s->dof, tmcmc_target_ess(s), s->min_dbeta,
+			 s->logl_scale, s->resample == TMCMC_SYSTEMATIC ? "systematic" : "multinomial");
 	if (!isnan(s->scale))
 		k += snprintf(buf + k, size - (size_t)k, " --scale %.17g", s->scale);
 	if (!s->adapt)
 		k += snprintf(buf + k, size - (size_t)k, " --fixed-scale");
+	if (!s->delayed)
+		k += snprintf(buf + k, size - (size_t)k, " --no-delayed-acceptance");
 	if (!isnan(s->target_acceptance))
 		k += snprintf(buf + k, size - (size_t)k, " --target-acceptance %.17g", s->target_acceptance);
 	if (s->chain_steps > 0)
 		snprintf(buf + k, size - (size_t)k, " --chain-steps %d", s->chain_steps);
 	else
-		snprintf(buf + k, size - (size_t)k, " --chain-steps auto --max-chain-steps %d --decorrelation %.17g",
-			 s->max_chain_steps, s->decorrelation);
+		snprintf(buf + k, size - (size_t)k,
+			 " --chain-steps auto --min-chain-steps %d --max-chain-steps %d --decorrelation %.17g",
+			 tmcmc_min_chain_steps(s), s->max_chain_steps, tmcmc_decorrelation(s));
 }
 
 const char *const calibration_setup_files[CALIBRATION_SETUP_FILES] = {"model.json", "prior.json", "env"};

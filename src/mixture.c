@@ -20,7 +20,7 @@
 
 /* ---- the spec file ---- */
 
-static const char *const top_keys[] = {"components", "log_scale", NULL};
+static const char *const top_keys[] = {"components", "log_scale", "description", NULL};
 static const char *const component_keys[] = {"weight", "mean", "sd", NULL};
 
 static int known(const char *key, const char *const *keys)
@@ -173,10 +173,10 @@ void mixture_free(struct mixture *a)
 
 /* ---- the likelihood ---- */
 
-double mixture_loglik(const struct mixture *a, const double *theta)
+/* Each component's log term at theta into t; the largest. */
+static double log_terms(const struct mixture *a, const double *theta, double *t)
 {
-	double t[MIXTURE_MAX_COMPONENTS], top = -INFINITY, sum = 0;
-
+	double top = -INFINITY;
 	for (int j = 0; j < a->k; j++) {
 		const struct mixture_component *c = &a->c[j];
 		double q = 0;
@@ -188,6 +188,34 @@ double mixture_loglik(const struct mixture *a, const double *theta)
 		if (t[j] > top)
 			top = t[j];
 	}
+	return top;
+}
+
+void mixture_responsibilities(const struct mixture *a, const double *theta, double *r)
+{
+	double top = log_terms(a, theta, r), sum = 0;
+	for (int j = 0; j < a->k; j++)
+		sum += r[j] = top == -INFINITY ? 0 : exp(r[j] - top);
+	for (int j = 0; j < a->k; j++)
+		r[j] = sum > 0 ? r[j] / sum : 0;
+}
+
+int mixture_batch(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d, double *loglik,
+		  struct err *e)
+{
+	const struct mixture *a = ctx;
+	(void)ids;
+	(void)floor;
+	(void)e;
+	for (int i = 0; i < n; i++)
+		loglik[i] = mixture_loglik(a, theta + (size_t)i * (size_t)d);
+	return 0;
+}
+
+double mixture_loglik(const struct mixture *a, const double *theta)
+{
+	double t[MIXTURE_MAX_COMPONENTS], top = log_terms(a, theta, t), sum = 0;
+
 	/* every term underflowed (or theta is NaN): no component dominates */
 	if (top == -INFINITY)
 		return -INFINITY;

@@ -32,7 +32,7 @@
 #include "err.h"
 #include "prior.h"
 
-#define MIXTURE_MAX_COMPONENTS 16
+#define MIXTURE_MAX_COMPONENTS 64
 
 struct mixture_component {
 	double weight;                 /* normalised */
@@ -63,6 +63,15 @@ void mixture_free(struct mixture *a);
  * distance in sds from some mean is (it is -inf only when that overflows);
  * allocates nothing. */
 double mixture_loglik(const struct mixture *a, const double *theta);
+
+/* The responsibilities of the components at theta: r[j] = the share of
+ * component j in L(theta) (summing to 1; all 0 where L underflows). */
+void mixture_responsibilities(const struct mixture *a, const double *theta, double *r);
+
+/* A batch evaluator (tmcmc.h's tmcmc_evaluator signature) over the
+ * mixture ctx: the log-likelihood of each theta; ids and floor unused. */
+BF_RESULT int mixture_batch(void *ctx, const int *ids, const double *theta, const double *floor, int n, int d,
+			    double *loglik, struct err *e);
 
 struct mixture_exact {
 	double log_evidence;           /* log of the integral of prior(theta) L(theta) */

@@ -18,9 +18,10 @@ static const char *const plan_keys[] = {"parameters", "cov", "sigma_obs", "tmcmc
 					"description", NULL};
 static const char *const level_keys[] = {"name", "model", "data", "free", "species", "fixed", NULL};
 static const char *const validation_keys[] = {"model", "data", "species", "fixed", NULL};
-static const char *const tmcmc_keys[] = {"samples", "seed", "target_ess", "min_dbeta", "logl_scale", "scale",
-					 "adapt", "target_acceptance", "resample", "chain_steps",
-					 "max_chain_steps", "decorrelation", NULL};
+static const char *const tmcmc_keys[] = {"samples", "seed", "kernel", "dof", "target_ess", "min_dbeta",
+					 "logl_scale", "scale", "adapt", "target_acceptance", "resample",
+					 "chain_steps", "min_chain_steps", "max_chain_steps", "decorrelation",
+					 "delayed_acceptance", NULL};
 
 /* A path of the plan: as it is when absolute or when the plan is in the
  * working directory, else beside the plan. */
@@ -82,13 +83,20 @@ static int get_settings(struct plan *p, const json_t *t, const char *where, stru
 	    (rc = mpjson_get_number(t, "logl_scale", where, 0, s->logl_scale, &s->logl_scale, e)) ||
 	    (rc = mpjson_get_number(t, "decorrelation", where, 0, s->decorrelation, &s->decorrelation, e)))
 		return rc;
-	if (!(s->target_ess > 0 && s->target_ess <= 1))
+	if ((v = json_object_get(t, "kernel")) &&
+	    (!json_is_string(v) || tmcmc_kernel_parse(json_string_value(v), &s->kernel)))
+		return err_set(e, ERR_INPUT, "%s: 'kernel' must be \"tpcn\" or \"rw\"", where);
+	if ((rc = mpjson_get_number(t, "dof", where, 0, s->dof, &s->dof, e)))
+		return rc;
+	if (!(s->dof >= 1 && s->dof <= 1e6))
+		return err_set(e, ERR_INPUT, "%s: 'dof' must be from 1 to 1e6", where);
+	if (!isnan(s->target_ess) && !(s->target_ess > 0 && s->target_ess <= 1))
 		return err_set(e, ERR_INPUT, "%s: 'target_ess' must be in (0, 1]", where);
 	if (!(s->min_dbeta >= 0 && s->min_dbeta <= 1))
 		return err_set(e, ERR_INPUT, "%s: 'min_dbeta' must be in [0, 1]", where);
 	if (!(s->logl_scale > 0))
 		return err_set(e, ERR_INPUT, "%s: 'logl_scale' must be positive", where);
-	if (!(s->decorrelation > 0 && s->decorrelation <= 1))
+	if (!isnan(s->decorrelation) && !(s->decorrelation > 0 && s->decorrelation <= 1))
 		return err_set(e, ERR_INPUT, "%s: 'decorrelation' must be in (0, 1]", where);
 	if (json_object_get(t, "scale")) {
 		if ((rc = mpjson_get_number(t, "scale", where, 1, 0, &x, e)))
@@ -110,6 +118,11 @@ static int get_settings(struct plan *p, const json_t *t, const char *where, stru
 			return err_set(e, ERR_INPUT, "%s: 'adapt' must be true or false", where);
 		s->adapt = json_is_true(v);
 	}
+	if ((v = json_object_get(t, "delayed_acceptance"))) {
+		if (!json_is_boolean(v))
+			return err_set(e, ERR_INPUT, "%s: 'delayed_acceptance' must be true or false", where);
+		s->delayed = json_is_true(v);
+	}
 	if ((v = json_object_get(t, "resample"))) {
 		const char *r = json_string_value(v);
 		if (r && !strcmp(r, "systematic"))
@@ -127,6 +140,8 @@ static int get_settings(struct plan *p, const json_t *t, const char *where, stru
 			return err_set(e, ERR_INPUT, "%s: 'chain_steps' must be \"auto\" or an integer "
 				       "from 1 to 100000", where);
 	}
+	if ((rc = mpjson_get_int(t, "min_chain_steps", where, 0, s->min_chain_steps, 1, 100000, &s->min_chain_steps, e)))
+		return rc;
 	return mpjson_get_int(t, "max_chain_steps", where, 0, s->max_chain_steps, 1, 100000, &s->max_chain_steps, e);
 }
 

@@ -23,7 +23,8 @@ int population_init(struct population *p, int n, int d, struct err *e)
 	p->loglik = malloc((size_t)n * sizeof *p->loglik);
 	p->logprior = malloc((size_t)n * sizeof *p->logprior);
 	p->covariance = calloc((size_t)d * (size_t)d, sizeof *p->covariance);
-	if (!p->theta || !p->loglik || !p->logprior || !p->covariance) {
+	p->center = calloc((size_t)d, sizeof *p->center);
+	if (!p->theta || !p->loglik || !p->logprior || !p->covariance || !p->center) {
 		population_free(p);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
@@ -36,6 +37,7 @@ void population_free(struct population *p)
 	free(p->loglik);
 	free(p->logprior);
 	free(p->covariance);
+	free(p->center);
 	free(p->history);
 	memset(p, 0, sizeof *p);
 }
@@ -203,6 +205,14 @@ static int read_header(struct population *p, struct prior *pr, const struct stre
 				       r->name);
 		p->evaluations_total = (long)x;
 	}
+	/* how many MH steps the stage that made it took: a prediction for the next */
+	if ((rc = header_number(r, h, "chain_steps", 0, &x, e)))
+		return rc;
+	if (stream_map_get(h, "chain_steps")) {
+		if (x < 0 || x != floor(x) || x > 1e9)
+			return err_set(e, ERR_INPUT, "%s: header: 'chain_steps' must be a non-negative integer", r->name);
+		p->chain_steps = (long)x;
+	}
 	p->scale = NAN;
 	if ((rc = header_number(r, h, "scale", 0, &p->scale, e)))
 		return rc;
@@ -298,7 +308,8 @@ int population_read(struct population *p, struct prior *pr, const char *path, st
 			     r.name, hn, n);
 		goto fail;
 	}
-	if (!(q.covariance = calloc((size_t)q.d * (size_t)q.d, sizeof *q.covariance))) {
+	if (!(q.covariance = calloc((size_t)q.d * (size_t)q.d, sizeof *q.covariance)) ||
+	    !(q.center = calloc((size_t)q.d, sizeof *q.center))) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -309,6 +320,8 @@ int population_read(struct population *p, struct prior *pr, const char *path, st
 	return 0;
 fail:
 	free(q.history);
+	free(q.covariance);
+	free(q.center);
 	free(q.theta);
 	free(q.loglik);
 	free(q.logprior);
@@ -345,7 +358,8 @@ int population_write(const struct population *p, const struct prior *pr, const s
 		msgpack_pack_nil(pk);
 	else
 		msgpack_pack_double(pk, p->acceptance);
-	pack_kv_double(&h, "scale", p->scale);
+	if (!isnan(p->scale)) /* stage 0 has none unless one was given */
+		pack_kv_double(&h, "scale", p->scale);
 	pack_kv_long(&h, "chain_steps", p->chain_steps);
 	pack_kv_long(&h, "evaluations", p->evaluations);
 	pack_kv_long(&h, "evaluations_total", p->evaluations_total);
@@ -360,6 +374,10 @@ int population_write(const struct population *p, const struct prior *pr, const s
 		msgpack_pack_array(pk, (size_t)p->d);
 		for (int a = 0; a < p->d; a++)
 			pack_numbers(pk, p->covariance + (size_t)a * (size_t)p->d, (size_t)p->d);
+		if (p->dof > 0) {
+			pack_kv_numbers(&prop, "center", p->center, (size_t)p->d);
+			pack_kv_double(&prop, "dof", p->dof);
+		}
 		pack_map_end(&prop);
 	}
 	pack_key(&h, "history");

@@ -48,7 +48,10 @@ struct population {
 	/* the stage that made this population (stage >= 1) */
 	double dbeta, ess, acceptance;
 	long evaluations, chain_steps;
-	double *covariance; /* d x d, the weighted sample covariance */
+	double *covariance; /* d x d: the proposal's matrix, the weighted sample
+			     * covariance (rw) or the fitted t's scale (tpcn) */
+	double *center;     /* d: the fitted t's location (tpcn) */
+	double dof;         /* the fitted t's degrees of freedom (tpcn), 0 (rw) */
 	double scale_start; /* the scale the stage started from */
 	struct population_stage *history; /* n_history entries, stages in order */
 	long n_history;

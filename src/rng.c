@@ -68,6 +68,21 @@ double rng_normal(struct rng *r)
 	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+double rng_gamma(struct rng *r, double shape)
+{
+	const double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+
+	for (;;) {
+		double x = rng_normal(r), v = 1.0 + c * x;
+		if (v <= 0)
+			continue;
+		v = v * v * v;
+		double u = rng_uniform(r);
+		if (u < 1.0 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1.0 - v + log(v)))
+			return d * v;
+	}
+}
+
 int rng_categorical(struct rng *r, const double *p, int n)
 {
 	double u = rng_uniform(r), c = 0;

@@ -33,6 +33,10 @@ double rng_uniform(struct rng *r);
  * stream's values depend only on how many draws were made). */
 double rng_normal(struct rng *r);
 
+/* Gamma(shape, 1) for shape >= 1 (Marsaglia & Tsang 2000: a squeeze
+ * over a transformed normal, about 1.05 normals per draw). */
+double rng_gamma(struct rng *r, double shape);
+
 /* An index drawn from the distribution p[0..n-1] (summing to about 1) by
  * inversion; never an index of probability 0. */
 int rng_categorical(struct rng *r, const double *p, int n);

@@ -13,9 +13,19 @@
 
 #include "rng.h"
 
+/* tpcn's chains have decorrelated enough from where they were resampled
+ * when every |corr(start, now)| is at most this */
+#define TPCN_DECORRELATION 0.7
+/* tpcn: the ESS of the weights, as a fraction of N, that picks dbeta */
+#define TPCN_TARGET_ESS 0.6
+/* tpcn: the first round of a stage, after which decorrelation is checked */
+#define TPCN_FIRST_ROUND 5
+
 void tmcmc_settings_default(struct tmcmc_settings *s)
 {
-	s->target_ess = 0.5;
+	s->kernel = TMCMC_TPCN;
+	s->dof = 5;
+	s->target_ess = NAN;
 	s->min_dbeta = 0;
 	s->logl_scale = 1;
 	s->scale = NAN;
@@ -24,7 +34,56 @@ void tmcmc_settings_default(struct tmcmc_settings *s)
 	s->resample = TMCMC_SYSTEMATIC;
 	s->chain_steps = 0;
 	s->max_chain_steps = 50;
-	s->decorrelation = 0.2;
+	s->min_chain_steps = 0;
+	s->delayed = 1;
+	s->decorrelation = NAN;
+}
+
+const char *tmcmc_kernel_name(enum tmcmc_kernel k)
+{
+	return k == TMCMC_RW ? "rw" : "tpcn";
+}
+
+int tmcmc_kernel_parse(const char *name, enum tmcmc_kernel *k)
+{
+	if (!strcmp(name, "rw"))
+		*k = TMCMC_RW;
+	else if (!strcmp(name, "tpcn"))
+		*k = TMCMC_TPCN;
+	else
+		return -1;
+	return 0;
+}
+
+double tmcmc_target_ess(const struct tmcmc_settings *s)
+{
+	return !isnan(s->target_ess) ? s->target_ess : s->kernel == TMCMC_RW ? 0.5 : TPCN_TARGET_ESS;
+}
+
+double tmcmc_target_acceptance(const struct tmcmc_settings *s, int d)
+{
+	if (!isnan(s->target_acceptance))
+		return s->target_acceptance;
+	return s->kernel == TMCMC_RW ? 0.23 + 0.21 / d : 0.234;
+}
+
+double tmcmc_decorrelation(const struct tmcmc_settings *s)
+{
+	return !isnan(s->decorrelation) ? s->decorrelation : s->kernel == TMCMC_RW ? 0.2 : TPCN_DECORRELATION;
+}
+
+int tmcmc_min_chain_steps(const struct tmcmc_settings *s)
+{
+	return s->min_chain_steps > 0 ? s->min_chain_steps : s->kernel == TMCMC_RW ? 1 : TPCN_FIRST_ROUND;
+}
+
+double tmcmc_start_scale(const struct tmcmc_settings *s, int d)
+{
+	if (!isnan(s->scale))
+		return s->scale;
+	if (s->kernel == TMCMC_RW)
+		return 2.4 / sqrt(d);
+	return fmin(2.38 / sqrt(d), 0.99);
 }
 
 uint64_t tmcmc_key(uint64_t seed, long level, long stage, long chain, long step, enum tmcmc_purpose purpose)
@@ -45,7 +104,9 @@ int tmcmc_init(struct population *p, const struct prior *pr, int n, uint64_t see
 		return rc;
 	p->seed = seed;
 	p->level = level;
-	p->scale = isnan(s->scale) ? 2.4 / sqrt(pr->n) : s->scale;
+	/* the scale a later stage starts from: given, or the kernel's default
+	 * (the kernel is the stage's to choose) */
+	p->scale = s->scale;
 	p->scale_start = p->scale;
 	for (int c = 0; c < n; c++) {
 		struct rng r;
@@ -138,7 +199,7 @@ int tmcmc_choose_dbeta(const double *l, int n, double beta, const struct tmcmc_s
 			       "the population has looked");
 	/* the target counts the samples that can carry weight at all: with
 	 * some -inf logliks the ESS can never reach a fraction of N */
-	double target = s->target_ess * finite, rem = 1 - beta, x;
+	double target = tmcmc_target_ess(s) * finite, rem = 1 - beta, x;
 	/* the weights of logliks scaled by ls at x are those of l at ls x */
 	double ls = s->logl_scale;
 	if (ess_of(l, n, lmax, ls * rem) >= target) {
@@ -317,144 +378,358 @@ static double max_abs_corr(const double *a, const double *b, int n, int d)
 	return worst;
 }
 
-struct stage_buffers {
-	double *w, *start, *prop, *lp_prop, *bth, *bl, *floor;
-	int *idx, *ids;
-	uint64_t eval_ticks;     /* time inside the evaluator (when metered) */
-};
-
-static void stage_buffers_free(struct stage_buffers *b)
-{
-	free(b->w);
-	free(b->start);
-	free(b->prop);
-	free(b->lp_prop);
-	free(b->bth);
-	free(b->bl);
-	free(b->floor);
-	free(b->idx);
-	free(b->ids);
-}
-
-static int stage_buffers_init(struct stage_buffers *b, int n, int d, struct err *e)
-{
-	size_t nd = (size_t)n * (size_t)d;
-	memset(b, 0, sizeof *b);
-	b->w = malloc((size_t)n * sizeof *b->w);
-	b->start = malloc(nd * sizeof *b->start);
-	b->prop = malloc(nd * sizeof *b->prop);
-	b->lp_prop = malloc((size_t)n * sizeof *b->lp_prop);
-	b->bth = malloc(nd * sizeof *b->bth);
-	b->bl = malloc((size_t)n * sizeof *b->bl);
-	b->floor = malloc((size_t)n * sizeof *b->floor);
-	b->idx = malloc((size_t)n * sizeof *b->idx);
-	b->ids = malloc((size_t)n * sizeof *b->ids);
-	if (!b->w || !b->start || !b->prop || !b->lp_prop || !b->bth || !b->bl || !b->floor || !b->idx || !b->ids) {
-		stage_buffers_free(b);
-		return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	return 0;
-}
-
 /* The adaptive chain length also stops when the largest correlation fell
  * by less than STALL_DROP over the last STALL_STEPS steps. */
 #define STALL_STEPS 3
 #define STALL_DROP 0.03
 
-/* The MH steps of a stage on out's chains at out->beta. */
-static int move_chains(struct population *out, const struct prior *pr, const struct tmcmc_settings *s,
-		       const struct tmcmc_evaluator *ev, const double *chol, struct stage_buffers *b, struct err *e)
+/* tpcn: delta(x) = (x - mu)^T Sigma^-1 (x - mu), by forward substitution. */
+static double mahalanobis(const struct tmcmc_proposal *q, const double *x)
 {
-	int n = out->n, d = out->d, k, rc;
-	double scale = out->scale_start, beta = out->beta;
-	double target = isnan(s->target_acceptance) ? 0.23 + 0.21 / d : s->target_acceptance;
-	int steps = s->chain_steps > 0 ? s->chain_steps : s->max_chain_steps;
-	long accepted = 0;
-	double corr[STALL_STEPS + 1]; /* ring of the last correlations */
+	const int d = q->d;
+	double y[PRIOR_MAX_DIM], s = 0;
+	for (int a = 0; a < d; a++) {
+		double v = x[a] - q->center[a];
+		for (int j = 0; j < a; j++)
+			v -= q->chol[a * d + j] * y[j];
+		y[a] = v / q->chol[a * d + a];
+		s += y[a] * y[a];
+	}
+	return s;
+}
 
-	memcpy(b->start, out->theta, (size_t)n * (size_t)d * sizeof *b->start);
-	for (k = 1; k <= steps; k++) {
-		int m = 0;
-		for (int c = 0; c < n; c++) {
-			struct rng r;
-			const double *x = out->theta + (size_t)c * (size_t)d;
-			double *y = b->prop + (size_t)c * (size_t)d, z[PRIOR_MAX_DIM];
-			rng_init(&r, tmcmc_key(out->seed, out->level, out->stage, c, k, TMCMC_PROPOSE));
-			for (int a = 0; a < d; a++)
-				z[a] = rng_normal(&r);
-			for (int a = 0; a < d; a++) {
-				double dy = 0;
-				for (int j = 0; j <= a; j++)
-					dy += chol[a * d + j] * z[j];
-				y[a] = x[a] + scale * dy;
+/* tpcn: log t(x) up to a constant, from delta(x). */
+static double log_t(const struct tmcmc_proposal *q, double delta)
+{
+	return -0.5 * (q->d + q->dof) * log1p(delta / q->dof);
+}
+
+/* Chain c's proposal y at step k from x, and log q(x | y) - log q(y | x)
+ * in *lq (0 for the symmetric random walk). */
+static void propose(const struct tmcmc_proposal *q, const struct population *p, int c, long k, const double *x,
+		    double *y, double *lq)
+{
+	const int d = q->d;
+	double z[PRIOR_MAX_DIM];
+	struct rng r;
+
+	rng_init(&r, tmcmc_key(p->seed, p->level, p->stage, c, k, TMCMC_PROPOSE));
+	if (q->kernel == TMCMC_RW) {
+		for (int a = 0; a < d; a++)
+			z[a] = rng_normal(&r);
+		for (int a = 0; a < d; a++) {
+			double dy = 0;
+			for (int j = 0; j <= a; j++)
+				dy += q->chol[a * d + j] * z[j];
+			y[a] = x[a] + q->scale * dy;
+		}
+		*lq = 0;
+		return;
+	}
+	/* the scale of the t's Gaussian mixture given x: s = (nu + delta) /
+	 * chi2_{d+nu}, chi2_k = 2 Gamma(k/2) */
+	double delta = mahalanobis(q, x);
+	double sx = (q->dof + delta) / (2 * rng_gamma(&r, 0.5 * (d + q->dof)));
+	double keep = sqrt(1 - q->scale * q->scale), step = q->scale * sqrt(sx);
+	for (int a = 0; a < d; a++)
+		z[a] = rng_normal(&r);
+	for (int a = 0; a < d; a++) {
+		double dy = 0;
+		for (int j = 0; j <= a; j++)
+			dy += q->chol[a * d + j] * z[j];
+		y[a] = q->center[a] + keep * (x[a] - q->center[a]) + step * dy;
+	}
+	/* reversible for the t: the MH ratio carries t(x) / t(y) */
+	*lq = log_t(q, delta) - log_t(q, mahalanobis(q, y));
+}
+
+/* The surrogate's features of x: 1, z_a, z_a z_b (a <= b), z = (x - center) / sd. */
+static int features(const struct tmcmc_proposal *q, const double *x, double *f)
+{
+	double z[TMCMC_DA_MAX_DIM];
+	int k = 0;
+	f[k++] = 1;
+	for (int a = 0; a < q->d; a++)
+		f[k++] = z[a] = (x[a] - q->center[a]) / q->sd[a];
+	for (int a = 0; a < q->d; a++)
+		for (int b = a; b < q->d; b++)
+			f[k++] = z[a] * z[b];
+	return k;
+}
+
+static double surrogate(const struct tmcmc_proposal *q, const double *x)
+{
+	double f[TMCMC_MAX_COEF], s = 0;
+	int k = features(q, x, f);
+	for (int i = 0; i < k; i++)
+		s += q->coef[i] * f[i];
+	return s;
+}
+
+/* Fit the surrogate by weighted least squares (with a little ridge) to
+ * the population's finite logliks; no surrogate when d is too large, or
+ * the points too few. */
+static void fit_surrogate(struct tmcmc_proposal *q, const struct population *in, const double *w, const double *cov)
+{
+	const int d = q->d, P = 1 + d + d * (d + 1) / 2;
+	double A[TMCMC_MAX_COEF * TMCMC_MAX_COEF], rhs[TMCMC_MAX_COEF], f[TMCMC_MAX_COEF], L[TMCMC_MAX_COEF * TMCMC_MAX_COEF];
+	int finite = 0;
+
+	q->n_coef = 0;
+	if (d > TMCMC_DA_MAX_DIM)
+		return;
+	for (int i = 0; i < in->n; i++)
+		finite += in->loglik[i] > -INFINITY && w[i] > 0;
+	if (finite < 3 * P)
+		return;
+	for (int a = 0; a < d; a++)
+		q->sd[a] = sqrt(cov[a * d + a]) > 0 ? sqrt(cov[a * d + a]) : 1;
+	memset(A, 0, sizeof(double) * (size_t)(P * P));
+	memset(rhs, 0, sizeof(double) * (size_t)P);
+	for (int i = 0; i < in->n; i++) {
+		if (!(in->loglik[i] > -INFINITY) || w[i] <= 0)
+			continue;
+		features(q, in->theta + (size_t)i * (size_t)d, f);
+		for (int a = 0; a < P; a++) {
+			rhs[a] += w[i] * f[a] * in->loglik[i];
+			for (int b = 0; b <= a; b++)
+				A[a * P + b] += w[i] * f[a] * f[b];
+		}
+	}
+	for (int a = 0; a < P; a++) {
+		A[a * P + a] *= 1 + 1e-8;
+		for (int b = 0; b < a; b++)
+			A[b * P + a] = A[a * P + b];
+	}
+	/* Cholesky, then the two triangular solves */
+	for (int i = 0; i < P; i++)
+		for (int j = 0; j <= i; j++) {
+			double x = A[i * P + j];
+			for (int k = 0; k < j; k++)
+				x -= L[i * P + k] * L[j * P + k];
+			if (i == j) {
+				if (!(x > 0))
+					return;
+				L[i * P + i] = sqrt(x);
+			} else {
+				L[i * P + j] = x / L[j * P + j];
 			}
+		}
+	for (int i = 0; i < P; i++) {
+		double x = rhs[i];
+		for (int k = 0; k < i; k++)
+			x -= L[i * P + k] * q->coef[k];
+		q->coef[i] = x / L[i * P + i];
+	}
+	for (int i = P - 1; i >= 0; i--) {
+		double x = q->coef[i];
+		for (int k = i + 1; k < P; k++)
+			x -= L[k * P + i] * q->coef[k];
+		q->coef[i] = x / L[i * P + i];
+	}
+	q->n_coef = P;
+}
+
+int tmcmc_move(struct population *p, int c0, int c1, const struct prior *pr, struct tmcmc_round *rd,
+	       const struct tmcmc_evaluator *ev, long *accepted, struct err *e)
+{
+	const int d = p->d, n = c1 - c0;
+	const struct tmcmc_proposal *q = &rd->q;
+	double *prop = malloc((size_t)n * (size_t)d * sizeof *prop), *lp = malloc((size_t)n * sizeof *lp);
+	double *bth = malloc((size_t)n * (size_t)d * sizeof *bth), *bl = malloc((size_t)n * sizeof *bl);
+	double *floor = malloc((size_t)n * sizeof *floor);
+	int *ids = malloc((size_t)n * sizeof *ids), rc = 0;
+
+	*accepted = 0;
+	if (!prop || !lp || !bth || !bl || !floor || !ids) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (long k = rd->done + 1; n > 0 && k <= rd->done + rd->next; k++) {
+		int m = 0;
+		for (int c = c0; c < c1; c++) {
+			const double *x = p->theta + (size_t)c * (size_t)d;
+			double *y = prop + (size_t)(c - c0) * (size_t)d, lq;
+			propose(q, p, c, k, x, y, &lq);
 			/* outside the support: rejected without an evaluation */
-			b->lp_prop[c] = prior_logpdf(pr, y);
-			if (b->lp_prop[c] > -INFINITY) {
-				/* MH acceptance, log u < lp' - lp + beta (l' - l), solved
-				 * for l': accepted iff l' >= floor, the one rule both for
-				 * the decision below and for an evaluator that stops
-				 * early under the floor, so stopping cannot change it */
-				rng_init(&r, tmcmc_key(out->seed, out->level, out->stage, c, k, TMCMC_ACCEPT));
+			lp[c - c0] = prior_logpdf(pr, y);
+			if (lp[c - c0] > -INFINITY && q->n_coef) {
+				/* delayed acceptance (Christen & Fox 2005): the screen
+				 * is the MH test with the surrogate for the loglik; a
+				 * proposal it passes is accepted iff beta (l' - l) -
+				 * beta (s' - s) > log u, s the surrogate */
+				struct rng r;
+				double ds = surrogate(q, y) - surrogate(q, x);
+				rng_init(&r, tmcmc_key(p->seed, p->level, p->stage, c, k, TMCMC_SCREEN));
+				if (!(log(rng_uniform(&r)) < q->beta * ds + lp[c - c0] - p->logprior[c] + lq))
+					continue;
+				rng_init(&r, tmcmc_key(p->seed, p->level, p->stage, c, k, TMCMC_ACCEPT));
+				floor[m] = p->loglik[c] + ds + log(rng_uniform(&r)) / q->beta;
+				if (isnan(floor[m]))
+					floor[m] = -INFINITY;
+				ids[m] = c;
+				memcpy(bth + (size_t)m * (size_t)d, y, (size_t)d * sizeof *y);
+				m++;
+			} else if (lp[c - c0] > -INFINITY) {
+				/* MH acceptance, log u < lp' - lp + lq + beta (l' - l),
+				 * solved for l': accepted iff l' >= floor, the one rule
+				 * both for the decision below and for an evaluator that
+				 * stops early under the floor, so stopping cannot change
+				 * it */
+				struct rng r;
+				rng_init(&r, tmcmc_key(p->seed, p->level, p->stage, c, k, TMCMC_ACCEPT));
 				double lu = log(rng_uniform(&r));
-				b->floor[m] = out->loglik[c] + (lu - (b->lp_prop[c] - out->logprior[c])) / beta;
-				if (isnan(b->floor[m]))
-					b->floor[m] = -INFINITY;
-				b->ids[m] = c;
-				memcpy(b->bth + (size_t)m * (size_t)d, y, (size_t)d * sizeof *y);
+				floor[m] = p->loglik[c] + (lu - (lp[c - c0] - p->logprior[c]) - lq) / q->beta;
+				if (isnan(floor[m]))
+					floor[m] = -INFINITY;
+				ids[m] = c;
+				memcpy(bth + (size_t)m * (size_t)d, y, (size_t)d * sizeof *y);
 				m++;
 			}
 		}
 		uint64_t te = meter_begin(ev->meter);
-		if (m && (rc = ev->eval(ev->ctx, b->ids, b->bth, b->floor, m, d, b->bl, e)))
-			return rc;
-		b->eval_ticks += meter_begin(ev->meter) - te;
-		out->evaluations += m;
-		int acc = 0;
+		if (m && (rc = ev->eval(ev->ctx, ids, bth, floor, m, d, bl, e)))
+			goto out;
+		rd->eval_ticks += meter_begin(ev->meter) - te;
+		p->evaluations += m;
 		for (int j = 0; j < m; j++) {
-			int c = b->ids[j];
-			double l = b->bl[j];
-			if (l > -INFINITY && l >= b->floor[j]) {
-				memcpy(out->theta + (size_t)c * (size_t)d, b->prop + (size_t)c * (size_t)d,
-				       (size_t)d * sizeof *out->theta);
-				out->loglik[c] = l;
-				out->logprior[c] = b->lp_prop[c];
-				acc++;
-			}
-		}
-		accepted += acc;
-		/* Robbins-Monro on log scale with gain 1/sqrt(k) (Papaioannou
-		 * et al. 2015, as adopted by Betz et al. 2016) */
-		if (s->adapt)
-			scale *= exp(((double)acc / n - target) / sqrt(k));
-		if (s->chain_steps == 0) {
-			double r = corr[k % (STALL_STEPS + 1)] = max_abs_corr(b->start, out->theta, n, d);
-			/* decorrelated, or the correlation has stopped falling: a
-			 * floor that MH steps cannot lower, such as chains that
-			 * stay in the modes they were resampled into */
-			if (r <= s->decorrelation ||
-			    (k > STALL_STEPS && corr[(k - STALL_STEPS) % (STALL_STEPS + 1)] - r < STALL_DROP)) {
-				k++;
-				break;
+			int c = ids[j];
+			if (bl[j] > -INFINITY && bl[j] >= floor[j]) {
+				memcpy(p->theta + (size_t)c * (size_t)d, prop + (size_t)(c - c0) * (size_t)d,
+				       (size_t)d * sizeof *p->theta);
+				p->loglik[c] = bl[j];
+				p->logprior[c] = lp[c - c0];
+				(*accepted)++;
 			}
 		}
 	}
-	out->chain_steps = k - 1;
-	out->acceptance = (double)accepted / ((double)n * (double)(k - 1));
-	out->scale = scale;
+out:
+	free(prop);
+	free(lp);
+	free(bth);
+	free(bl);
+	free(floor);
+	free(ids);
+	return rc;
+}
+
+void tmcmc_stage_round(struct population *out, const struct tmcmc_settings *s, struct tmcmc_round *rd,
+		       long accepted)
+{
+	const int n = out->n, d = out->d, fixed = s->chain_steps > 0;
+	const long max = fixed ? s->chain_steps : s->max_chain_steps;
+	const double target = tmcmc_target_acceptance(s, d), decorrelation = tmcmc_decorrelation(s);
+	const long steps = rd->next;
+	const double rate = (double)accepted / ((double)n * (double)steps);
+
+	rd->done += steps;
+	rd->accepted += accepted;
+	rd->rounds++;
+	rd->next = 0;
+	if (s->kernel == TMCMC_RW) {
+		/* Robbins-Monro on log scale with gain 1/sqrt(k) (Papaioannou
+		 * et al. 2015, as adopted by Betz et al. 2016), after each step */
+		const long k = rd->done;
+		if (s->adapt)
+			rd->q.scale *= exp((rate - target) / sqrt(k));
+		if (k >= max)
+			return;
+		if (fixed) {
+			rd->next = 1;
+			return;
+		}
+		double r = rd->corr[k % (STALL_STEPS + 1)] = max_abs_corr(rd->start, out->theta, n, d);
+		/* decorrelated, or the correlation has stopped falling: a floor
+		 * that MH steps cannot lower, such as chains that stay in the
+		 * modes they were resampled into */
+		if (r <= decorrelation ||
+		    (k > STALL_STEPS && rd->corr[(k - STALL_STEPS) % (STALL_STEPS + 1)] - r < STALL_DROP))
+			return;
+		rd->next = 1;
+		return;
+	}
+	/* tpcn: r toward the target acceptance, once a round */
+	if (s->adapt)
+		rd->q.scale = fmin(rd->q.scale * exp((rate - target) / sqrt(rd->rounds)), 0.99);
+	if (fixed || rd->done >= max)
+		return;
+	double r = max_abs_corr(rd->start, out->theta, n, d), last = rd->corr[0];
+	rd->corr[0] = r;
+	/* decorrelated, or the correlation has stopped falling */
+	if (r <= decorrelation || last - r < STALL_DROP * (double)steps / STALL_STEPS)
+		return;
+	/* the steps the decay so far says are left: r ~ rho^k */
+	double rho = pow(r, 1.0 / (double)rd->done);
+	double need = rho > 0 && rho < 1 ? ceil(log(decorrelation) / log(rho)) - (double)rd->done : (double)max;
+	rd->next = (long)fmin(fmax(need, 1), (double)(max - rd->done));
+}
+
+/* tpcn: fit a multivariate t with dof degrees of freedom to the weighted
+ * samples (EM, Liu & Rubin 1995, nu fixed): the location in center, the
+ * scale matrix in cov and its factor in chol; u is n of workspace.
+ * Starts from the weighted mean and covariance (in center and cov). */
+static int fit_t(const double *th, const double *w, int n, int d, double dof, double *center, double *cov,
+		 double *chol, double *u, struct err *e)
+{
+	struct tmcmc_proposal q = {.kernel = TMCMC_TPCN, .d = d, .beta = 1, .dof = dof};
+	int rc;
+
+	for (int it = 0; it < 100; it++) {
+		double sum_wu = 0, change = 0, mean[PRIOR_MAX_DIM];
+		memcpy(q.center, center, (size_t)d * sizeof *center);
+		memcpy(q.chol, chol, (size_t)d * (size_t)d * sizeof *chol);
+		for (int i = 0; i < n; i++) {
+			u[i] = w[i] > 0 ? w[i] * (dof + d) / (dof + mahalanobis(&q, th + (size_t)i * (size_t)d)) : 0;
+			sum_wu += u[i];
+		}
+		for (int a = 0; a < d; a++)
+			mean[a] = 0;
+		for (int i = 0; i < n; i++)
+			for (int a = 0; a < d; a++)
+				mean[a] += u[i] / sum_wu * th[(size_t)i * (size_t)d + (size_t)a];
+		for (int a = 0; a < d * d; a++)
+			cov[a] = 0;
+		for (int i = 0; i < n; i++) {
+			double dx[PRIOR_MAX_DIM];
+			if (u[i] == 0)
+				continue;
+			for (int a = 0; a < d; a++)
+				dx[a] = th[(size_t)i * (size_t)d + (size_t)a] - mean[a];
+			for (int a = 0; a < d; a++)
+				for (int c = 0; c <= a; c++)
+					cov[a * d + c] += u[i] * dx[a] * dx[c]; /* the weights sum to 1 */
+		}
+		for (int a = 0; a < d; a++)
+			for (int c = 0; c < a; c++)
+				cov[c * d + a] = cov[a * d + c];
+		for (int a = 0; a < d; a++) {
+			double sd = sqrt(cov[a * d + a]);
+			change = fmax(change, fabs(mean[a] - center[a]) / (sd > 0 ? sd : 1));
+			center[a] = mean[a];
+		}
+		if ((rc = proposal_factor(cov, center, d, chol, e)))
+			return rc;
+		if (change < 1e-8)
+			break;
+	}
 	return 0;
 }
 
-int tmcmc_stage(const struct population *in, const struct prior *pr, const struct tmcmc_settings *s,
-		const struct tmcmc_evaluator *ev, struct population *out, struct err *e)
+void tmcmc_round_free(struct tmcmc_round *rd)
 {
-	int n = in->n, d = in->d, rc;
-	double dbeta, ess, mean[PRIOR_MAX_DIM];
-	double *chol = NULL;
-	struct stage_buffers b;
-	uint64_t t0 = meter_begin(ev->meter);
+	free(rd->start);
+	memset(rd, 0, sizeof *rd);
+}
+
+int tmcmc_stage_begin(const struct population *in, const struct tmcmc_settings *s,
+		      struct population *out, struct tmcmc_round *rd, struct err *e)
+{
+	const int n = in->n, d = in->d;
+	double dbeta, ess, *w = NULL, *u = NULL;
+	int *idx = NULL, rc;
 
 	memset(out, 0, sizeof *out);
+	memset(rd, 0, sizeof *rd);
 	if (!(in->beta < 1))
 		return err_set(e, ERR_INPUT, "the population is at beta = 1 already: nothing to do");
 	for (int i = 0; i < n; i++)
@@ -462,11 +737,13 @@ int tmcmc_stage(const struct population *in, const struct prior *pr, const struc
 			return err_set(e, ERR_INPUT, "chain %d has no loglik yet", i);
 	if ((rc = tmcmc_choose_dbeta(in->loglik, n, in->beta, s, &dbeta, &ess, e)))
 		return rc;
-	if ((rc = stage_buffers_init(&b, n, d, e)))
-		return rc;
 	if ((rc = population_init(out, n, d, e)))
-		goto fail;
-	if (!(chol = malloc((size_t)d * (size_t)d * sizeof *chol))) {
+		return rc;
+	w = malloc((size_t)n * sizeof *w);
+	u = malloc((size_t)n * sizeof *u);
+	idx = malloc((size_t)n * sizeof *idx);
+	rd->start = malloc((size_t)n * (size_t)d * sizeof *rd->start);
+	if (!w || !u || !idx || !rd->start) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -488,40 +765,95 @@ int tmcmc_stage(const struct population *in, const struct prior *pr, const struc
 		if (in->loglik[i] > lmax)
 			lmax = in->loglik[i];
 	for (int i = 0; i < n; i++)
-		total += b.w[i] = exp(dbeta * (in->loglik[i] - lmax));
+		total += w[i] = exp(dbeta * (in->loglik[i] - lmax));
 	for (int i = 0; i < n; i++)
-		b.w[i] /= total;
-	weighted_cov(in->theta, b.w, n, d, mean, out->covariance);
-	if ((rc = proposal_factor(out->covariance, mean, d, chol, e)))
+		w[i] /= total;
+	struct tmcmc_proposal *q = &rd->q;
+	q->kernel = s->kernel;
+	q->d = d;
+	q->beta = out->beta;
+	weighted_cov(in->theta, w, n, d, out->center, out->covariance);
+	if ((rc = proposal_factor(out->covariance, out->center, d, q->chol, e)))
 		goto fail;
+	if (s->kernel == TMCMC_TPCN) {
+		out->dof = q->dof = s->dof;
+		if ((rc = fit_t(in->theta, w, n, d, s->dof, out->center, out->covariance, q->chol, u, e)))
+			goto fail;
+	}
+	memcpy(q->center, out->center, (size_t)d * sizeof *out->center);
+	if (s->delayed && s->kernel == TMCMC_TPCN)
+		fit_surrogate(q, in, w, out->covariance);
 
 	struct rng r;
 	rng_init(&r, tmcmc_key(in->seed, in->level, out->stage, 0, 0, TMCMC_RESAMPLE));
-	tmcmc_resample(b.w, n, s->resample, &r, b.idx);
+	tmcmc_resample(w, n, s->resample, &r, idx);
 	for (int c = 0; c < n; c++) {
-		memcpy(out->theta + (size_t)c * (size_t)d, in->theta + (size_t)b.idx[c] * (size_t)d,
+		memcpy(out->theta + (size_t)c * (size_t)d, in->theta + (size_t)idx[c] * (size_t)d,
 		       (size_t)d * sizeof *out->theta);
-		out->loglik[c] = in->loglik[b.idx[c]];
-		out->logprior[c] = in->logprior[b.idx[c]];
+		out->loglik[c] = in->loglik[idx[c]];
+		out->logprior[c] = in->logprior[idx[c]];
 	}
-	out->scale_start = !isnan(s->scale) ? s->scale : in->scale > 0 ? in->scale : 2.4 / sqrt(d);
-	if ((rc = move_chains(out, pr, s, ev, chol, &b, e)))
-		goto fail;
+	memcpy(rd->start, out->theta, (size_t)n * (size_t)d * sizeof *rd->start);
+	out->scale_start = !isnan(s->scale) ? s->scale : in->scale > 0 ? in->scale : tmcmc_start_scale(s, d);
+	if (s->kernel == TMCMC_TPCN)
+		out->scale_start = fmin(out->scale_start, 0.99);
+	q->scale = out->scale_start;
+	for (int k = 0; k < STALL_STEPS + 1; k++)
+		rd->corr[k] = 1; /* no evidence of a stall before the steps are seen */
+	if (s->chain_steps > 0)
+		rd->next = s->kernel == TMCMC_RW ? 1 : s->chain_steps;
+	else
+		rd->next = tmcmc_min_chain_steps(s);
+	if (rd->next > (s->chain_steps > 0 ? s->chain_steps : s->max_chain_steps))
+		rd->next = s->chain_steps > 0 ? s->chain_steps : s->max_chain_steps;
+	free(w);
+	free(u);
+	free(idx);
+	return 0;
+fail:
+	free(w);
+	free(u);
+	free(idx);
+	tmcmc_round_free(rd);
+	population_free(out);
+	return rc;
+}
+
+int tmcmc_stage_end(const struct population *in, struct population *out, struct tmcmc_round *rd, struct err *e)
+{
+	out->chain_steps = rd->done;
+	out->acceptance = rd->done ? (double)rd->accepted / ((double)out->n * (double)rd->done) : 0;
+	out->scale = rd->q.scale;
 	out->evaluations_total = in->evaluations_total + out->evaluations;
-	if ((rc = population_extend_history(out, in, e)))
+	return population_extend_history(out, in, e);
+}
+
+int tmcmc_stage(const struct population *in, const struct prior *pr, const struct tmcmc_settings *s,
+		const struct tmcmc_evaluator *ev, struct population *out, struct err *e)
+{
+	struct tmcmc_round rd;
+	uint64_t t0 = meter_begin(ev->meter);
+	int rc;
+
+	if ((rc = tmcmc_stage_begin(in, s, out, &rd, e)))
+		return rc;
+	while (rd.next > 0) {
+		long accepted;
+		if ((rc = tmcmc_move(out, 0, out->n, pr, &rd, ev, &accepted, e)))
+			goto fail;
+		tmcmc_stage_round(out, s, &rd, accepted);
+	}
+	if ((rc = tmcmc_stage_end(in, out, &rd, e)))
 		goto fail;
-	uint64_t eval_ticks = b.eval_ticks;
-	free(chol);
-	stage_buffers_free(&b);
 	if (ev->meter) {
-		meter_add(ev->meter, METER_SAMPLER, meter_ticks() - t0 - eval_ticks, 1);
+		meter_add(ev->meter, METER_SAMPLER, meter_ticks() - t0 - rd.eval_ticks, 1);
 		meter_count(ev->meter, METER_STAGES, 1);
 		meter_count(ev->meter, METER_EVALUATIONS, out->evaluations);
 	}
+	tmcmc_round_free(&rd);
 	return 0;
 fail:
-	free(chol);
-	stage_buffers_free(&b);
+	tmcmc_round_free(&rd);
 	population_free(out);
 	return rc;
 }
@@ -531,18 +863,24 @@ void tmcmc_pack_settings(msgpack_packer *pk, const struct tmcmc_settings *s, int
 	struct pack_map m;
 
 	pack_map_begin(&m, pk);
-	pack_kv_double(&m, "target_ess", s->target_ess);
+	pack_kv_str(&m, "kernel", tmcmc_kernel_name(s->kernel));
+	if (s->kernel == TMCMC_TPCN) {
+		pack_kv_double(&m, "dof", s->dof);
+		pack_kv_bool(&m, "delayed_acceptance", s->delayed);
+	}
+	pack_kv_double(&m, "target_ess", tmcmc_target_ess(s));
 	pack_kv_double(&m, "min_dbeta", s->min_dbeta);
 	pack_kv_double(&m, "logl_scale", s->logl_scale);
 	pack_kv_bool(&m, "adapt", s->adapt);
-	pack_kv_double(&m, "target_acceptance", isnan(s->target_acceptance) ? 0.23 + 0.21 / d : s->target_acceptance);
+	pack_kv_double(&m, "target_acceptance", tmcmc_target_acceptance(s, d));
 	pack_kv_str(&m, "resample", s->resample == TMCMC_SYSTEMATIC ? "systematic" : "multinomial");
 	if (s->chain_steps > 0)
 		pack_kv_long(&m, "chain_steps", s->chain_steps);
 	else
 		pack_kv_str(&m, "chain_steps", "auto");
+	pack_kv_long(&m, "min_chain_steps", tmcmc_min_chain_steps(s));
 	pack_kv_long(&m, "max_chain_steps", s->max_chain_steps);
-	pack_kv_double(&m, "decorrelation", s->decorrelation);
+	pack_kv_double(&m, "decorrelation", tmcmc_decorrelation(s));
 	pack_map_end(&m);
 }
 

@@ -973,8 +973,8 @@ nested() {
 @test "analytic-loglik: specs with empty or ill-typed components exit 2 naming the field" {
 	theta2 1 >th.mpk
 	local cases=(
-		'{"components": []}|'"'components' must be a list of 1 to 16 objects"
-		'{"components": {}}|'"'components' must be a list of 1 to 16 objects"
+		'{"components": []}|'"'components' must be a list of 1 to 64 objects"
+		'{"components": {}}|'"'components' must be a list of 1 to 64 objects"
 		'{}|'"missing key 'components'"
 		'{"components": [{"mean": [], "sd": []}]}|'"component 1: 'mean' must have 1 to 64 finite numbers, got 0"
 		'{"components": [{"mean": [0, "x"], "sd": [1, 1]}]}|'"component 1: 'mean'[1] must be a finite number"

@@ -519,6 +519,36 @@ report_rows() {
 	assert_equal "$(report_rows r.flat species)" 10
 }
 
+@test "--sweep accuracy --quick --seeds 2: every problem at N 500 with both kernels, errors near the exact answers" {
+	run --separate-stderr profile --sweep accuracy --quick --seeds 2 -q --tsv s.tsv -o r.json
+	echo "$stderr"
+	assert_success
+	assert_equal "$(sed -n 2p s.tsv)" "$(printf '# problem\tsamples\tkernel\tseeds\tstages\tevaluations\tsteps_per_stage\tlogz_rms\tlogz_worst\tlogz_bias\tmean_z_rms\tmean_z_worst\tsd_error_worst\tweight_error_worst')"
+	tsv_rows s.tsv >rows.tsv
+	# seven problems, each with the old kernel (0) then the new (1)
+	assert_equal "$(cut -f1-3 rows.tsv | tr '\t\n' ', ')" "$(for p in 1 2 3 4 5 6 7; do printf '%s,500,0 %s,500,1 ' "$p" "$p"; done)"
+	run awk -F'\t' '
+		{
+			if ($4 != 2) { print "row " NR ": seeds " $4; bad = 1 }
+			if (!($5 >= 1 && $6 >= 500)) { print "row " NR ": stages " $5 ", evaluations " $6; bad = 1 }
+			# the rms is at most the worst, and |bias| at most the rms
+			if (!($8 <= $9 + 1e-12 && ($10 < 0 ? -$10 : $10) <= $8 + 1e-12)) { print "row " NR ": logz " $8 " " $9 " " $10; bad = 1 }
+			# Monte Carlo errors of N = 500: a log-evidence within 1 nat, means
+			# within 6 standard errors, sds within 30%, weights within 0.15
+			if (!($9 < 1 && $12 < 6 && $13 < 0.3 && $14 < 0.15)) { print "row " NR ": errors " $9 " " $12 " " $13 " " $14; bad = 1 }
+			# the new kernel takes at most half the evaluations of the old
+			# one on the 5-D and 6-D Gaussians
+			if ($3 == 1 && ($1 == 2 || $1 == 3)) { if (!($6 <= old[$1] / 2)) { print "problem " $1 ": " $6 " evaluations against " old[$1]; bad = 1 } }
+			if ($3 == 0) old[$1] = $6
+		}
+		END { exit bad }' rows.tsv
+	echo "$output"
+	assert_success
+	jflat r.json >r.flat
+	assert_equal "$(report_rows r.flat accuracy)" 14
+	assert_equal "$(jv r.flat sweeps.0.name)" '"accuracy"'
+}
+
 @test "--sweep samples with the tmcmc component: N = 100, 200, 500, and the same work at N = 200" {
 	run --separate-stderr profile -c tmcmc --sweep samples --quick -r 1 -w 0 -q --tsv s.tsv -o r.json
 	echo "$stderr"

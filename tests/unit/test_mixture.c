@@ -450,8 +450,8 @@ static void test_spec_errors(void **state)
 		{"[1, 2]", "a spec must be a JSON object"},
 		{"{\"components\": [{\"mean\": [0], \"sd\": [1]}], \"scale\": 1}", "unknown key 'scale'"},
 		{"{\"log_scale\": 1}", "missing key 'components'"},
-		{"{\"components\": []}", "'components' must be a list of 1 to 16 objects"},
-		{"{\"components\": {\"mean\": [0], \"sd\": [1]}}", "'components' must be a list of 1 to 16 objects"},
+		{"{\"components\": []}", "'components' must be a list of 1 to 64 objects"},
+		{"{\"components\": {\"mean\": [0], \"sd\": [1]}}", "'components' must be a list of 1 to 64 objects"},
 		{"{\"components\": [1]}", "component 1 must be an object"},
 		{"{\"components\": [{\"mean\": [0], \"sd\": [1], \"sigma\": [1]}]}", "component 1: unknown key 'sigma'"},
 		{"{\"components\": [{\"sd\": [1]}]}", "component 1: missing key 'mean'"},
@@ -494,15 +494,15 @@ static void test_spec_errors(void **state)
 		mixture_free(&a);
 	}
 
-	/* 17 components, and 65 dimensions */
+	/* 65 components, and 65 dimensions */
 	static char text[65536];
 	int n = snprintf(text, sizeof text, "{\"components\": [");
-	for (int j = 0; j < 17; j++)
+	for (int j = 0; j < MIXTURE_MAX_COMPONENTS + 1; j++)
 		n += snprintf(text + n, sizeof text - (size_t)n, "%s{\"mean\": [0], \"sd\": [1]}", j ? ", " : "");
 	snprintf(text + n, sizeof text - (size_t)n, "]}");
 	scratch_write(s->path, text);
 	assert_int_equal(mixture_load(&a, s->path, &e), ERR_INPUT);
-	assert_non_null(strstr(e.msg, "'components' must be a list of 1 to 16 objects"));
+	assert_non_null(strstr(e.msg, "'components' must be a list of 1 to 64 objects"));
 	n = snprintf(text, sizeof text, "{\"components\": [{\"mean\": [");
 	for (int i = 0; i < 65; i++)
 		n += snprintf(text + n, sizeof text - (size_t)n, "%s0", i ? ", " : "");

@@ -510,7 +510,10 @@ static void test_settings(void **state)
 	assert_int_equal(p.tmcmc.resample, TMCMC_SYSTEMATIC);
 	assert_int_equal(p.samples, 500);
 	assert_true(p.seed == 12345678901u);
-	assert_true(p.tmcmc.target_ess == dflt.target_ess && p.tmcmc.max_chain_steps == dflt.max_chain_steps &&
+	/* the defaults, some NaN (the kernel's): as tmcmc_settings_default has them */
+	assert_true(isnan(p.tmcmc.target_ess) && isnan(dflt.target_ess));
+	assert_true(p.tmcmc.kernel == dflt.kernel && p.tmcmc.dof == dflt.dof && p.tmcmc.delayed == dflt.delayed);
+	assert_true(p.tmcmc.max_chain_steps == dflt.max_chain_steps && p.tmcmc.min_chain_steps == dflt.min_chain_steps &&
 		    p.tmcmc.adapt == dflt.adapt && isnan(p.tmcmc.scale) && isnan(p.tmcmc.target_acceptance));
 	plan_free(&p);
 }
